@@ -1,0 +1,90 @@
+// The LogEvent union: the only vocabulary of tdefer's output. Formatting is a pure function of an event.
+
+export type Level = "debug" | "info" | "warn" | "error";
+
+interface Base {
+  /** When it happened, ms since the epoch (wall clock). */
+  readonly timeMs: number;
+  readonly level: Level;
+}
+
+export type LogEvent = Base &
+  (
+    | { readonly event: "loaded"; readonly file: string; readonly jobs: number }
+    | {
+        readonly event: "scheduled";
+        readonly job: string;
+        readonly trigger: string;
+        readonly nextMs: number | undefined;
+      }
+    | {
+        readonly event: "started";
+        readonly job: string;
+        readonly run: string;
+        readonly pid: number;
+        readonly scheduledMs: number;
+        readonly lateMs: number;
+        readonly attempt: number;
+      }
+    | {
+        readonly event: "output";
+        readonly job: string;
+        readonly run: string;
+        readonly stream: "stdout" | "stderr";
+        readonly line: string;
+      }
+    | {
+        readonly event: "finished";
+        readonly job: string;
+        readonly run: string;
+        readonly exitCode: number | null;
+        readonly signal: string | null;
+        readonly durationMs: number;
+        readonly attempt: number;
+        /** Why the run could not start (ENOENT, EACCES…), when it could not. */
+        readonly error?: string;
+      }
+    | { readonly event: "skipped"; readonly job: string; readonly reason: string }
+    | { readonly event: "missed"; readonly job: string; readonly count: number }
+    | { readonly event: "queued"; readonly job: string; readonly reason: string }
+    | {
+        readonly event: "timed_out";
+        readonly job: string;
+        readonly run: string;
+        readonly timeoutMs: number;
+        readonly signal: string;
+      }
+    | {
+        readonly event: "killed";
+        readonly job: string;
+        readonly run: string;
+        readonly signal: string;
+        readonly reason: string;
+      }
+    | {
+        readonly event: "retrying";
+        readonly job: string;
+        readonly run: string;
+        readonly attempt: number;
+        readonly delayMs: number;
+      }
+    | { readonly event: "clock_jump"; readonly deltaMs: number; readonly direction: "forward" | "backward" }
+    | {
+        readonly event: "reload_applied";
+        readonly added: readonly string[];
+        readonly removed: readonly string[];
+        readonly changed: readonly string[];
+      }
+    | { readonly event: "reload_refused"; readonly errors: readonly string[] }
+    | {
+        readonly event: "stopping";
+        readonly signal: string;
+        readonly running: number;
+        readonly graceMs: number;
+      }
+    | { readonly event: "stopped"; readonly killed: number }
+    | { readonly event: "warning"; readonly message: string; readonly job?: string }
+    | { readonly event: "error"; readonly message: string; readonly job?: string }
+  );
+
+export type EventName = LogEvent["event"];

@@ -1,0 +1,77 @@
+// The validated schedule: plain readonly data. Nothing after validate.ts sees raw YAML.
+
+export type OverlapPolicy = "skip" | "queue" | "replace" | "allow";
+
+export interface EveryTrigger {
+  readonly kind: "every";
+  readonly intervalMs: number;
+  /** Also run at start (LoopingCall's `now`). */
+  readonly now: boolean;
+}
+
+export interface AfterTrigger {
+  readonly kind: "after";
+  readonly delayMs: number;
+}
+
+export interface AtTrigger {
+  readonly kind: "at";
+  /** The resolved instants, ascending, with the text each came from. */
+  readonly times: readonly { readonly timeMs: number; readonly text: string }[];
+}
+
+export interface CronTrigger {
+  readonly kind: "cron";
+  readonly expression: string;
+  readonly zone: string;
+}
+
+export type Trigger = EveryTrigger | AfterTrigger | AtTrigger | CronTrigger;
+
+export type Command =
+  | { readonly kind: "shell"; readonly script: string; readonly shell: string }
+  | { readonly kind: "argv"; readonly argv: readonly [string, ...string[]] };
+
+export interface RetrySpec {
+  /** Total attempts including the first. */
+  readonly attempts: number;
+  readonly delayMs: number;
+  readonly backoff: number;
+  readonly maxDelayMs: number;
+}
+
+export interface JobSpec {
+  readonly name: string;
+  readonly trigger: Trigger;
+  readonly jitterMs: number;
+  readonly command: Command;
+  readonly cwd: string;
+  /** The file's env merged with the job's (job wins). Never logged. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number | undefined;
+  readonly killSignal: NodeJS.Signals;
+  readonly killGraceMs: number;
+  readonly overlap: OverlapPolicy;
+  readonly retry: RetrySpec | undefined;
+  readonly user: string | undefined;
+  readonly group: string | undefined;
+  readonly enabled: boolean;
+  readonly description: string | undefined;
+}
+
+export interface ScheduleWarning {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface Schedule {
+  /** The file it was read from (absolute). */
+  readonly file: string;
+  readonly zone: string;
+  readonly maxParallel: number | undefined;
+  readonly jobs: readonly JobSpec[];
+  readonly warnings: readonly ScheduleWarning[];
+}
