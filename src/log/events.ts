@@ -32,6 +32,8 @@ export type LogEvent = Base &
         readonly run: string;
         readonly stream: "stdout" | "stderr";
         readonly line: string;
+        /** True on each piece of an over-long line but the last (the piece also ends with " ↩"). */
+        readonly continues?: boolean;
       }
     | {
         readonly event: "finished";
@@ -88,3 +90,7 @@ export type LogEvent = Base &
   );
 
 export type EventName = LogEvent["event"];
+
+type WithoutTime<T> = T extends unknown ? Omit<T, "timeMs"> : never;
+/** An event before it is stamped with its time. */
+export type LogEventInput = WithoutTime<LogEvent>;

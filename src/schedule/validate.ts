@@ -1,0 +1,373 @@
+import { constants as osConstants } from "node:os";
+import { dirname, resolve } from "node:path";
+import type * as z from "zod";
+import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
+import { CronSchedule, CronSyntaxError } from "./cron.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import { parseScheduleText, positionOf, type ScheduleSource, toPlainValue } from "./read.js";
+import {
+  JOB_KEYS,
+  JOB_OPTION_KEYS,
+  RETRY_KEYS,
+  type RawJob,
+  type RawJobOptions,
+  type RawSchedule,
+  scheduleSchema,
+  TOP_LEVEL_KEYS,
+} from "./schema.js";
+import { closest } from "./suggest.js";
+import type { Command, JobSpec, RetrySpec, Schedule, ScheduleWarning, Trigger } from "./types.js";
+import { isValidZone, resolveWallTime, suggestZone, WallTimeError } from "./zone.js";
+
+export interface ValidateOptions {
+  /** "Now", for `at` times already past and for warnings that look at the next fires. */
+  readonly nowMs: number;
+  /** The zone of jobs that name none (and of a file that names none). */
+  readonly systemZone: string;
+  /** Whether tdefer runs as root: `user`/`group` need it when the schedule is to be run. */
+  readonly isRoot: boolean;
+  /** True for `run` and `trigger`: what cannot run here (user/group without root) is an error, not a warning. */
+  readonly forRunning: boolean;
+}
+
+type Path = (string | number)[];
+
+const TRIGGER_KEYS = ["every", "cron", "after", "at"] as const;
+const DEFAULT_SHELL = "/bin/sh";
+const DEFAULT_KILL_GRACE_MS = 10_000;
+const DEFAULT_RETRY_DELAY_MS = 10_000;
+const DEFAULT_RETRY_BACKOFF = 2;
+const DEFAULT_RETRY_MAX_DELAY_MS = 600_000;
+
+/** Reads and validates a schedule file's text: a Schedule, or ScheduleErrors listing every mistake. */
+export function loadScheduleText(text: string, file: string, options: ValidateOptions): Schedule {
+  const { source, problems } = parseScheduleText(text, file);
+  if (problems.length > 0) throw new ScheduleErrors(problems);
+  return validateSchedule(source, options);
+}
+
+/** Turns a parsed file into a Schedule, or throws ScheduleErrors with every problem found. */
+export function validateSchedule(source: ScheduleSource, options: ValidateOptions): Schedule {
+  return new Validator(source, options).run();
+}
+
+class Validator {
+  private readonly problems: ScheduleProblem[] = [];
+  private readonly warnings: ScheduleWarning[] = [];
+
+  constructor(
+    private readonly source: ScheduleSource,
+    private readonly options: ValidateOptions,
+  ) {}
+
+  run(): Schedule {
+    const raw = this.structure();
+    const schedule = raw && this.semantics(raw);
+    if (this.problems.length > 0 || !schedule) throw new ScheduleErrors(this.sorted(this.problems));
+    return schedule;
+  }
+
+  private problem(path: Path, message: string, hint?: string, at: "value" | "key" = "value"): void {
+    const { line, col } = positionOf(this.source, path, at);
+    this.problems.push({ file: this.source.file, line, col, path: path.join("."), message, ...(hint ? { hint } : {}) });
+  }
+
+  private warning(path: Path, message: string): void {
+    const { line, col } = positionOf(this.source, path);
+    this.warnings.push({ file: this.source.file, line, col, path: path.join("."), message });
+  }
+
+  private sorted<T extends { line: number; col: number }>(items: T[]): T[] {
+    return items.sort((a, b) => a.line - b.line || a.col - b.col);
+  }
+
+  /** The zod pass: shapes, types, unknown keys. */
+  private structure(): RawSchedule | undefined {
+    let value: unknown;
+    try {
+      value = toPlainValue(this.source);
+    } catch (error) {
+      this.problem([], `the file cannot be read as data: ${(error as Error).message}`, "avoid deeply nested aliases");
+      return undefined;
+    }
+    if (value === null || value === undefined) {
+      this.problem([], "the file is empty", "add a `jobs:` map; see schedules.example.yaml");
+      return undefined;
+    }
+    const result = scheduleSchema.safeParse(value, { reportInput: true });
+    if (result.success) {
+      if (Object.keys(result.data.jobs).length === 0) {
+        this.problem(["jobs"], "there are no jobs", "add at least one job under `jobs:`");
+      }
+      return result.data;
+    }
+    for (const issue of result.error.issues) this.fromZod(issue);
+    return undefined;
+  }
+
+  private fromZod(issue: z.core.$ZodIssue): void {
+    const path = issue.path as Path;
+    if (issue.code === "unrecognized_keys") {
+      const allowed = allowedKeysAt(path);
+      for (const key of issue.keys) {
+        const guess = closest(key, allowed);
+        this.problem(
+          [...path, key],
+          `unknown key \`${key}\``,
+          guess ? `did you mean \`${guess}\`?` : `the keys here are ${allowed.join(", ")}`,
+          "key",
+        );
+      }
+      return;
+    }
+    if (issue.code === "invalid_key") {
+      this.problem(
+        path,
+        `"${String(path[path.length - 1])}" is not a valid job name`,
+        "job names start with a letter or digit and use only letters, digits, _ . and -",
+        "key",
+      );
+      return;
+    }
+    if (issue.code === "invalid_type" && issue.input === undefined) {
+      const key = String(path[path.length - 1]);
+      const what = key === "run" ? "the command to run (a string, or a list for argv)" : key === "jobs" ? "the map of jobs" : key;
+      this.problem(path, `missing \`${key}\`: ${what}`, undefined, "key");
+      return;
+    }
+    this.problem(path, issue.message);
+  }
+
+  /** The second pass: triggers, zones, cron expressions, dates, durations, defaults. */
+  private semantics(raw: RawSchedule): Schedule | undefined {
+    const fileZone = this.zone(raw.timezone, ["timezone"]) ?? this.options.systemZone;
+    const defaults = raw.defaults ?? {};
+    const defaultsZone = this.zone(defaults.timezone, ["defaults", "timezone"]);
+    const jobs: JobSpec[] = [];
+    for (const [name, job] of Object.entries(raw.jobs)) {
+      const spec = this.job(name, job, defaults, {
+        zone: this.zone(job.timezone, ["jobs", name, "timezone"]) ?? defaultsZone ?? fileZone,
+        shell: raw.shell ?? DEFAULT_SHELL,
+        env: { ...stringify(raw.env), ...stringify(defaults.env), ...stringify(job.env) },
+      });
+      if (spec) jobs.push(spec);
+    }
+    if (this.problems.length > 0) return undefined;
+    return {
+      file: this.source.file,
+      zone: fileZone,
+      maxParallel: raw.max_parallel,
+      jobs,
+      warnings: this.sorted(this.warnings),
+    };
+  }
+
+  private zone(zone: string | undefined, path: Path): string | undefined {
+    if (zone === undefined) return undefined;
+    if (isValidZone(zone)) return zone;
+    const guess = suggestZone(zone);
+    this.problem(
+      path,
+      `unknown time zone "${zone}"`,
+      guess ? `did you mean "${guess}"?` : "use an IANA zone name such as Europe/Berlin, America/New_York or UTC",
+    );
+    return undefined;
+  }
+
+  private job(
+    name: string,
+    job: RawJob,
+    defaults: RawJobOptions,
+    context: { zone: string; shell: string; env: Record<string, string> },
+  ): JobSpec | undefined {
+    const at = (key: string): Path => ["jobs", name, key];
+    const option = <K extends keyof RawJobOptions>(key: K): { value: RawJobOptions[K]; path: Path } =>
+      job[key] !== undefined ? { value: job[key], path: at(key) } : { value: defaults[key], path: ["defaults", key] };
+
+    const trigger = this.trigger(name, job, context.zone);
+    const jitterMs = this.duration(option("jitter")) ?? 0;
+    const timeout = option("timeout");
+    const timeoutMs = this.duration(timeout);
+    if (timeoutMs === 0) this.problem(timeout.path, "a timeout of 0 would stop every run at once", "remove it for no timeout");
+    const killSignal = this.signal(option("kill_signal"));
+    const killGraceMs = this.duration(option("kill_grace")) ?? DEFAULT_KILL_GRACE_MS;
+    const overlap = option("overlap").value ?? "skip";
+    const retry = this.retry(option("retry"));
+    const user = this.identity(option("user"), "user");
+    const group = this.identity(option("group"), "group");
+    const cwd = resolve(dirname(this.source.file), option("cwd").value ?? ".");
+    const command = this.command(job.run, at("run"), context.shell);
+    if (!trigger || !command) return undefined;
+
+    const periodMs = this.periodOf(trigger);
+    if (periodMs !== undefined && overlap === "allow" && timeoutMs !== undefined && timeoutMs > periodMs) {
+      this.warning(
+        timeout.path,
+        `the timeout (${formatDuration(timeoutMs)}) is longer than the period (${formatDuration(periodMs)}) and overlap is allow: runs can pile up`,
+      );
+    }
+    if (periodMs !== undefined && jitterMs >= periodMs) {
+      this.warning(
+        option("jitter").path,
+        `the jitter (${formatDuration(jitterMs)}) is not shorter than the period (${formatDuration(periodMs)}): fires may bunch up or swap order`,
+      );
+    }
+    return {
+      name,
+      trigger,
+      jitterMs,
+      command,
+      cwd,
+      env: context.env,
+      timeoutMs,
+      killSignal,
+      killGraceMs,
+      overlap,
+      retry,
+      user,
+      group,
+      enabled: option("enabled").value ?? true,
+      description: option("description").value,
+    };
+  }
+
+  private trigger(name: string, job: RawJob, zone: string): Trigger | undefined {
+    const present = TRIGGER_KEYS.filter((key) => job[key] !== undefined);
+    const at = (key: string): Path => ["jobs", name, key];
+    if (present.length === 0) {
+      this.problem(["jobs", name], "this job has no trigger", "add one of every, cron, after or at", "key");
+      return undefined;
+    }
+    if (present.length > 1) {
+      this.problem(
+        at(present[1]!),
+        `a job has exactly one trigger, but this one has ${present.join(" and ")}`,
+        `keep one; for two schedules, make two jobs`,
+        "key",
+      );
+      return undefined;
+    }
+    if (job.now !== undefined && job.every === undefined) {
+      this.problem(at("now"), "`now` goes with `every` only", "remove it", "key");
+    }
+    const kind = present[0]!;
+    if (kind === "every") {
+      const intervalMs = this.duration({ value: job.every, path: at("every") });
+      if (intervalMs === undefined) return undefined;
+      if (intervalMs === 0) {
+        this.problem(at("every"), "an interval of 0 would run the job without pause", "use a positive duration such as 30s");
+        return undefined;
+      }
+      return { kind, intervalMs, now: job.now ?? false };
+    }
+    if (kind === "after") {
+      const delayMs = this.duration({ value: job.after, path: at("after") });
+      return delayMs === undefined ? undefined : { kind, delayMs };
+    }
+    if (kind === "cron") {
+      try {
+        CronSchedule.parse(job.cron!, { zone, hashSeed: name });
+      } catch (error) {
+        if (!(error instanceof CronSyntaxError)) throw error;
+        this.problem(at("cron"), error.message, error.hint);
+        return undefined;
+      }
+      return { kind, expression: job.cron!, zone };
+    }
+    return this.atTrigger(name, job.at!, zone);
+  }
+
+  private atTrigger(name: string, rawTimes: string | number | (string | number)[], zone: string): Trigger | undefined {
+    const list = Array.isArray(rawTimes) ? rawTimes : [rawTimes];
+    const times: { timeMs: number; text: string }[] = [];
+    let ok = true;
+    list.forEach((value, index) => {
+      const path: Path = Array.isArray(rawTimes) ? ["jobs", name, "at", index] : ["jobs", name, "at"];
+      if (typeof value !== "string") {
+        this.problem(path, `expected a date-time as text, got ${value}`, 'write it like "2026-12-01 09:00"');
+        ok = false;
+        return;
+      }
+      try {
+        const timeMs = resolveWallTime(value, zone);
+        if (timeMs <= this.options.nowMs) this.warning(path, `${value} is already past; it will not run`);
+        times.push({ timeMs, text: value });
+      } catch (error) {
+        if (!(error instanceof WallTimeError)) throw error;
+        this.problem(path, error.message, error.hint);
+        ok = false;
+      }
+    });
+    return ok ? { kind: "at", times: times.sort((a, b) => a.timeMs - b.timeMs) } : undefined;
+  }
+
+  private duration({ value, path }: { value: string | undefined; path: Path }): number | undefined {
+    if (value === undefined) return undefined;
+    const ms = parseDuration(value);
+    if (ms === undefined) this.problem(path, `"${value}" is too large a duration`);
+    return ms;
+  }
+
+  private signal({ value, path }: { value: string | undefined; path: Path }): NodeJS.Signals {
+    if (value === undefined) return "SIGTERM";
+    const name = (value.toUpperCase().startsWith("SIG") ? value.toUpperCase() : `SIG${value.toUpperCase()}`) as NodeJS.Signals;
+    if (name in osConstants.signals) return name;
+    this.problem(path, `unknown signal "${value}"`, "use a signal name such as SIGTERM, SIGINT, SIGHUP or SIGQUIT");
+    return "SIGTERM";
+  }
+
+  private retry({ value, path }: { value: RawJobOptions["retry"]; path: Path }): RetrySpec | undefined {
+    if (value === undefined) return undefined;
+    const delayMs = this.duration({ value: value.delay, path: [...path, "delay"] }) ?? DEFAULT_RETRY_DELAY_MS;
+    const maxDelayMs = this.duration({ value: value.max_delay, path: [...path, "max_delay"] }) ?? DEFAULT_RETRY_MAX_DELAY_MS;
+    return { attempts: value.attempts, delayMs, backoff: value.backoff ?? DEFAULT_RETRY_BACKOFF, maxDelayMs };
+  }
+
+  private identity({ value, path }: { value: string | number | undefined; path: Path }, what: string): string | undefined {
+    if (value === undefined) return undefined;
+    if (!this.options.isRoot) {
+      const message = `running as another ${what} needs tdefer to run as root`;
+      if (this.options.forRunning) this.problem(path, message, `remove \`${what}\`, or run tdefer as root`);
+      else this.warning(path, message);
+    }
+    return String(value);
+  }
+
+  private command(run: string | string[], path: Path, shell: string): Command | undefined {
+    if (typeof run === "string") {
+      if (run.trim() === "") {
+        this.problem(path, "the command is empty", "write the command to run");
+        return undefined;
+      }
+      return { kind: "shell", script: run, shell };
+    }
+    const [file, ...args] = run;
+    if (!file) {
+      this.problem([...path, 0], "the program name is empty", "the first item of the list is the program to run");
+      return undefined;
+    }
+    return { kind: "argv", argv: [file, ...args] };
+  }
+
+  /** The time between fires, where there is one, for the warnings. */
+  private periodOf(trigger: Trigger): number | undefined {
+    if (trigger.kind === "every") return trigger.intervalMs;
+    if (trigger.kind !== "cron") return undefined;
+    const cron = CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: "" });
+    const first = cron.nextAfter(this.options.nowMs);
+    const second = first && cron.nextAfter(first.timeMs);
+    return first && second ? second.timeMs - first.timeMs : undefined;
+  }
+}
+
+function allowedKeysAt(path: Path): string[] {
+  if (path.length === 0) return TOP_LEVEL_KEYS;
+  if (path[0] === "defaults" && path.length === 1) return JOB_OPTION_KEYS;
+  if (path[path.length - 1] === "retry") return RETRY_KEYS;
+  return JOB_KEYS;
+}
+
+function stringify(env: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(env ?? {}).map(([key, value]) => [key, String(value)]));
+}
+

@@ -1,0 +1,316 @@
+import type { DelayedCall, WallClock } from "../clock/clock.js";
+import type { LogEvent, LogEventInput } from "../log/events.js";
+import { formatDuration } from "../schedule/duration.js";
+import type { JobSpec, Schedule } from "../schedule/types.js";
+import { type ArmedTrigger, armTrigger, type Fire } from "./triggers.js";
+
+/** A run in progress, as the scheduler sees it. */
+export interface ActiveRun {
+  /** Settles when the run (with its retries) is over; `killedHard` when it needed SIGKILL. */
+  readonly done: Promise<{ readonly killedHard: boolean }>;
+  /** End it as on timeout: kill_signal to its process group, SIGKILL after its kill_grace. */
+  stop(reason: string): void;
+  /** SIGKILL its process group now. */
+  kill(reason: string): void;
+}
+
+/** Starts one run of a job (the runner in production, a fake in tests). */
+export type StartRun = (job: JobSpec, context: { readonly runId: string; readonly scheduledMs: number }) => ActiveRun;
+
+export interface SchedulerDeps {
+  readonly clock: WallClock;
+  readonly emit: (event: LogEvent) => void;
+  readonly startRun: StartRun;
+  /** In [0, 1), for jitter. */
+  readonly random?: () => number;
+  readonly newRunId?: () => string;
+}
+
+export interface ReloadSummary {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+}
+
+interface JobState {
+  spec: JobSpec;
+  trigger: ArmedTrigger | undefined;
+  readonly runs: Set<ActiveRun>;
+  /** A fire waiting for this job's run to end (overlap: queue), or for a replaced run to be gone. */
+  waiting: Fire | undefined;
+  /** Fires of this job waiting for a max_parallel slot. */
+  slotWaits: number;
+  retired: boolean;
+}
+
+let runCounter = 0;
+const defaultRunId = (): string => `${Date.now().toString(36).slice(-4)}${(runCounter++).toString(36).padStart(3, "0")}`;
+
+/**
+ * Arms every job's trigger on the clock, starts runs under each job's overlap rule and the file's
+ * max_parallel, re-arms on reload (unchanged jobs keep their timers), and drains on stop.
+ */
+export class Scheduler {
+  private readonly jobs = new Map<string, JobState>();
+  private readonly slotQueue: { state: JobState; fire: Fire; queuedAtMs: number }[] = [];
+  private maxParallel: number | undefined;
+  private running = 0;
+  private stopping = false;
+  private readonly random: () => number;
+  private readonly newRunId: () => string;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly stopJumpListening: () => void;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.random = deps.random ?? Math.random;
+    this.newRunId = deps.newRunId ?? defaultRunId;
+    this.stopJumpListening = deps.clock.onClockJump((jump) => {
+      this.emit({ event: "clock_jump", level: "warn", deltaMs: jump.deltaMs, direction: jump.direction });
+      for (const state of this.jobs.values()) {
+        const passed = state.trigger?.replan() ?? 0;
+        if (passed > 0) {
+          this.emit({ event: "skipped", level: "warn", job: state.spec.name, reason: `the clock jumped past ${passed} fire(s)` });
+        }
+      }
+    });
+  }
+
+  /** Arms every enabled job of the schedule. */
+  start(schedule: Schedule): void {
+    this.maxParallel = schedule.maxParallel;
+    for (const spec of schedule.jobs) this.add(spec);
+    this.checkIdle();
+  }
+
+  /** Applies a new schedule: unchanged jobs keep their timers and grids; changed ones are re-armed. */
+  reload(schedule: Schedule): ReloadSummary {
+    this.maxParallel = schedule.maxParallel;
+    const next = new Map(schedule.jobs.map((spec) => [spec.name, spec]));
+    const added: string[] = [];
+    const removed: string[] = [];
+    const changed: string[] = [];
+    for (const [name, state] of this.jobs) {
+      const spec = next.get(name);
+      if (!spec) {
+        removed.push(name);
+        this.retire(state);
+      } else if (JSON.stringify(spec) !== JSON.stringify(state.spec)) {
+        changed.push(name);
+        this.retire(state);
+      }
+    }
+    for (const [name, spec] of next) {
+      if (!this.jobs.has(name)) {
+        if (!changed.includes(name)) added.push(name);
+        this.add(spec);
+      }
+    }
+    this.pumpSlots();
+    this.checkIdle();
+    return { added, removed, changed };
+  }
+
+  /** Fires one job now, outside its schedule (for `tdefer trigger`). */
+  fireNow(name: string): boolean {
+    const state = this.jobs.get(name);
+    if (!state) return false;
+    this.onFire(state, { scheduledMs: this.deps.clock.wallNow() });
+    return true;
+  }
+
+  /** Number of runs going on now. */
+  get runningCount(): number {
+    return this.running;
+  }
+
+  /** The next planned wall-clock fire of a job. */
+  nextFireMs(name: string): number | undefined {
+    return this.jobs.get(name)?.trigger?.nextMs();
+  }
+
+  /** Resolves when no job has a fire left and no run is going or waiting. */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  /**
+   * The drain: no more fires; waiting fires are dropped; every running run gets its kill_signal at once;
+   * runs still alive after `graceMs` are SIGKILLed. Resolves with how many had to be killed that way.
+   */
+  async stop(graceMs: number, signal: string): Promise<{ killed: number }> {
+    this.stopping = true;
+    this.stopJumpListening();
+    for (const state of this.jobs.values()) this.disarm(state);
+    for (const { state } of this.slotQueue.splice(0)) {
+      state.slotWaits--;
+      this.emit({ event: "skipped", level: "info", job: state.spec.name, reason: "tdefer is stopping" });
+    }
+    const runs = [...this.jobs.values()].flatMap((state) => [...state.runs]);
+    this.emit({ event: "stopping", level: "info", signal, running: runs.length, graceMs });
+    for (const run of runs) run.stop("tdefer is stopping");
+    let graceTimer: DelayedCall | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      graceTimer = this.deps.clock.callLater(graceMs, resolve);
+    });
+    const allDone = Promise.all(runs.map((run) => run.done));
+    const finishedInTime = await Promise.race([allDone.then(() => true), graceOver.then(() => false)]);
+    if (graceTimer?.active()) graceTimer.cancel();
+    if (!finishedInTime) for (const run of runs) run.kill("the shutdown grace period is over");
+    const results = await allDone;
+    const killed = results.filter((result) => result.killedHard).length;
+    this.emit({ event: "stopped", level: killed > 0 ? "warn" : "info", killed });
+    return { killed };
+  }
+
+  /** Skips the rest of the grace: SIGKILL every run now (a second signal). */
+  killAll(): void {
+    for (const state of this.jobs.values()) for (const run of state.runs) run.kill("a second stop signal");
+  }
+
+  private emit(event: LogEventInput): void {
+    this.deps.emit({ timeMs: this.deps.clock.wallNow(), ...event } as LogEvent);
+  }
+
+  private add(spec: JobSpec): void {
+    const state: JobState = { spec, trigger: undefined, runs: new Set(), waiting: undefined, slotWaits: 0, retired: false };
+    this.jobs.set(spec.name, state);
+    if (!spec.enabled) return;
+    state.trigger = armTrigger(spec, {
+      clock: this.deps.clock,
+      random: this.random,
+      onFire: (fire) => this.onFire(state, fire),
+      onExhausted: () => this.checkIdle(),
+    });
+    this.emit({ event: "scheduled", level: "info", job: spec.name, trigger: describeTrigger(spec), nextMs: state.trigger.nextMs() });
+  }
+
+  /** No more fires for this job; its running runs finish on their own. */
+  private retire(state: JobState): void {
+    this.disarm(state);
+    state.retired = true;
+    this.jobs.delete(state.spec.name);
+    this.retiredRuns.add(state);
+  }
+
+  /** Jobs removed by a reload whose runs are still going: they still count as running. */
+  private readonly retiredRuns = new Set<JobState>();
+
+  private disarm(state: JobState): void {
+    state.trigger?.cancel();
+    state.trigger = undefined;
+    if (state.waiting) {
+      this.emit({ event: "skipped", level: "info", job: state.spec.name, reason: "the job was stopped or changed" });
+      state.waiting = undefined;
+    }
+    for (let i = this.slotQueue.length - 1; i >= 0; i--) {
+      if (this.slotQueue[i]!.state === state) {
+        this.slotQueue.splice(i, 1);
+        state.slotWaits--;
+      }
+    }
+  }
+
+  private onFire(state: JobState, fire: Fire): void {
+    if (this.stopping || state.retired) return;
+    const { spec } = state;
+    if (fire.missed) this.emit({ event: "missed", level: "warn", job: spec.name, count: fire.missed });
+    if (fire.dropped?.length) {
+      this.emit({
+        event: "skipped",
+        level: "info",
+        job: spec.name,
+        reason: `daylight-saving time dropped ${fire.dropped.join(", ")}`,
+      });
+    }
+    const busy = state.runs.size + state.slotWaits > 0;
+    if (busy) {
+      switch (spec.overlap) {
+        case "skip":
+          this.emit({ event: "skipped", level: "warn", job: spec.name, reason: "the previous run is still going (overlap: skip)" });
+          return;
+        case "queue":
+          if (state.waiting) {
+            this.emit({ event: "skipped", level: "warn", job: spec.name, reason: "a run is already queued (overlap: queue)" });
+          } else {
+            state.waiting = fire;
+            this.emit({ event: "queued", level: "info", job: spec.name, reason: "the previous run is still going (overlap: queue)" });
+          }
+          return;
+        case "replace":
+          state.waiting = fire;
+          for (const run of state.runs) run.stop("replaced by a newer fire (overlap: replace)");
+          return;
+        case "allow":
+          break;
+      }
+    }
+    this.requestSlot(state, fire);
+  }
+
+  private requestSlot(state: JobState, fire: Fire): void {
+    if (this.maxParallel !== undefined && this.running >= this.maxParallel) {
+      state.slotWaits++;
+      this.slotQueue.push({ state, fire, queuedAtMs: this.deps.clock.wallNow() });
+      this.emit({
+        event: "queued",
+        level: "info",
+        job: state.spec.name,
+        reason: `max_parallel (${this.maxParallel}) runs are going`,
+      });
+      return;
+    }
+    this.launch(state, fire);
+  }
+
+  private launch(state: JobState, fire: Fire): void {
+    this.running++;
+    const run = this.deps.startRun(state.spec, { runId: this.newRunId(), scheduledMs: fire.scheduledMs });
+    state.runs.add(run);
+    const finished = (): void => {
+      state.runs.delete(run);
+      this.running--;
+      if (state.retired && state.runs.size === 0) this.retiredRuns.delete(state);
+      const waiting = state.waiting;
+      if (waiting && state.runs.size === 0 && !this.stopping && !state.retired) {
+        state.waiting = undefined;
+        this.requestSlot(state, waiting);
+      }
+      this.pumpSlots();
+      this.checkIdle();
+    };
+    run.done.then(finished, finished);
+  }
+
+  private pumpSlots(): void {
+    while (this.slotQueue.length > 0 && (this.maxParallel === undefined || this.running < this.maxParallel)) {
+      const { state, fire } = this.slotQueue.shift()!;
+      state.slotWaits--;
+      this.launch(state, fire);
+    }
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    const armed = [...this.jobs.values()].some((state) => state.trigger?.nextMs() !== undefined);
+    if (armed || this.running > 0 || this.slotQueue.length > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
+
+/** `every 30s`, `cron "0 3 * * *" (UTC)`, `after 10s`, `at 2026-12-01 09:00`. */
+export function describeTrigger(spec: JobSpec): string {
+  const trigger = spec.trigger;
+  switch (trigger.kind) {
+    case "every":
+      return `every ${formatDuration(trigger.intervalMs)}${trigger.now ? " (now)" : ""}`;
+    case "after":
+      return `after ${formatDuration(trigger.delayMs)}`;
+    case "at":
+      return `at ${trigger.times.map((t) => t.text).join(", ")}`;
+    case "cron":
+      return `cron "${trigger.expression}" (${trigger.zone})`;
+  }
+}

@@ -1,0 +1,196 @@
+import type { WallClock } from "../clock/clock.js";
+import { LoopingCall } from "../clock/looping-call.js";
+import type { DelayedCall } from "../clock/clock.js";
+import { CronSchedule } from "../schedule/cron.js";
+import type { JobSpec } from "../schedule/types.js";
+
+/** One fire of a job's trigger. */
+export interface Fire {
+  /** The planned wall-clock instant of this fire (before jitter), ms since the epoch. */
+  readonly scheduledMs: number;
+  /** Set when a DST rule moved this fire or made it the second pass of a repeated hour. */
+  readonly dst?: "moved" | "second-pass";
+  /** Wall times a DST rule dropped just before this fire. */
+  readonly dropped?: readonly string[];
+  /** Grid points of an `every` job passed over before this fire (the process was late). */
+  readonly missed?: number;
+}
+
+/** A job's trigger armed on a clock. */
+export interface ArmedTrigger {
+  /** The wall-clock time of the next planned fire, if any is left. */
+  nextMs(): number | undefined;
+  /** Re-plan wall-clock fires (cron, at) after the wall clock jumped; returns fires jumped over. */
+  replan(): number;
+  /** No more fires. */
+  cancel(): void;
+}
+
+export interface ArmOptions {
+  readonly clock: WallClock;
+  /** In [0, 1): jitter draws. */
+  readonly random: () => number;
+  readonly onFire: (fire: Fire) => void;
+  /** Called once when the trigger has no fire left (after/at). */
+  readonly onExhausted: () => void;
+}
+
+/** Arms a job's trigger: a LoopingCall for every, one callLater for after/at, a re-armed callLater for cron. */
+export function armTrigger(job: JobSpec, options: ArmOptions): ArmedTrigger {
+  const trigger = job.trigger;
+  if (trigger.kind === "every") return armEvery(trigger.intervalMs, trigger.now, job.jitterMs, options);
+  if (trigger.kind === "after") {
+    return armInstants([options.clock.wallNow() + trigger.delayMs], job.jitterMs, options, false);
+  }
+  if (trigger.kind === "at") {
+    const nowMs = options.clock.wallNow();
+    const future = trigger.times.map((t) => t.timeMs).filter((t) => t > nowMs);
+    return armInstants(future, job.jitterMs, options, true);
+  }
+  return armCron(CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: job.name }), job.jitterMs, options);
+}
+
+/** Calls fire() after `jitterMs` drawn at random, or at once without jitter. */
+function withJitter(jitterMs: number, options: ArmOptions, fire: () => void): DelayedCall | undefined {
+  if (jitterMs <= 0) {
+    fire();
+    return undefined;
+  }
+  return options.clock.callLater(Math.floor(options.random() * jitterMs), fire);
+}
+
+function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: ArmOptions): ArmedTrigger {
+  const { clock } = options;
+  const jittered = new Set<DelayedCall>();
+  const loop = LoopingCall.withCount(clock, (count) => {
+    // The grid point this tick belongs to, on the wall clock.
+    const gridMs = loop.startTimeMs + Math.floor((clock.now() - loop.startTimeMs) / intervalMs) * intervalMs;
+    const scheduledMs = clock.wallNow() - (clock.now() - gridMs);
+    const fire: Fire = count > 1 ? { scheduledMs, missed: count - 1 } : { scheduledMs };
+    const call = withJitter(jitterMs, options, () => {
+      if (call) jittered.delete(call);
+      options.onFire(fire);
+    });
+    if (call) jittered.add(call);
+  });
+  // A failing onFire is a bug: surface it instead of silently ending the loop.
+  loop.start(intervalMs, { now }).catch((error: unknown) => {
+    queueMicrotask(() => {
+      throw error;
+    });
+  });
+  return {
+    nextMs: () => {
+      if (!loop.running) return undefined;
+      const k = Math.floor((clock.now() - loop.startTimeMs) / intervalMs) + 1;
+      return clock.wallNow() + (loop.startTimeMs + k * intervalMs - clock.now());
+    },
+    replan: () => 0, // every lives in elapsed time: its grid keeps its spacing across wall-clock jumps
+    cancel: () => {
+      if (loop.running) loop.stop();
+      for (const call of jittered) call.cancel();
+      jittered.clear();
+    },
+  };
+}
+
+/** Fixed wall-clock instants (at, after): one pending callLater for the earliest not yet fired. */
+function armInstants(instantsMs: number[], jitterMs: number, options: ArmOptions, wallClock: boolean): ArmedTrigger {
+  const { clock } = options;
+  const remaining = [...instantsMs].sort((a, b) => a - b);
+  let pending: DelayedCall | undefined;
+  let exhausted = false;
+  const armNext = (): void => {
+    const next = remaining[0];
+    if (next === undefined) {
+      if (!exhausted) {
+        exhausted = true;
+        options.onExhausted();
+      }
+      return;
+    }
+    const jitter = jitterMs > 0 ? Math.floor(options.random() * jitterMs) : 0;
+    pending = clock.callLater(Math.max(0, next - clock.wallNow()) + jitter, () => {
+      pending = undefined;
+      remaining.shift();
+      options.onFire({ scheduledMs: next });
+      armNext();
+    });
+  };
+  // Defer the first arming decision so that onExhausted is never called during armTrigger itself.
+  if (remaining.length === 0) queueMicrotask(armNext);
+  else armNext();
+  return {
+    nextMs: () => remaining[0],
+    replan: () => {
+      if (!wallClock || !pending) return 0;
+      pending.cancel();
+      pending = undefined;
+      // Instants the jump carried us past are not run in a burst: they are reported and dropped.
+      const nowMs = clock.wallNow();
+      let passed = 0;
+      while (remaining.length > 0 && remaining[0]! < nowMs) {
+        remaining.shift();
+        passed++;
+      }
+      armNext();
+      return passed;
+    },
+    cancel: () => {
+      pending?.cancel();
+      pending = undefined;
+      remaining.length = 0;
+      exhausted = true;
+    },
+  };
+}
+
+function armCron(cron: CronSchedule, jitterMs: number, options: ArmOptions): ArmedTrigger {
+  const { clock } = options;
+  let pending: DelayedCall | undefined;
+  let planned: ReturnType<CronSchedule["nextAfter"]>;
+  // Never plan a fire at or before the last one: a backward clock step must not repeat a run.
+  let lastFiredMs = Number.NEGATIVE_INFINITY;
+  let exhausted = false;
+  const armNext = (): void => {
+    planned = cron.nextAfter(Math.max(lastFiredMs, clock.wallNow()));
+    const fire = planned;
+    if (!fire) {
+      if (!exhausted) {
+        exhausted = true;
+        queueMicrotask(options.onExhausted);
+      }
+      return;
+    }
+    const jitter = jitterMs > 0 ? Math.floor(options.random() * jitterMs) : 0;
+    pending = clock.callLater(Math.max(0, fire.timeMs - clock.wallNow()) + jitter, () => {
+      pending = undefined;
+      lastFiredMs = fire.timeMs;
+      options.onFire({
+        scheduledMs: fire.timeMs,
+        ...(fire.dst ? { dst: fire.dst } : {}),
+        ...(fire.dropped?.length ? { dropped: fire.dropped } : {}),
+      });
+      armNext();
+    });
+  };
+  armNext();
+  return {
+    nextMs: () => planned?.timeMs,
+    replan: () => {
+      if (!pending || !planned) return 0;
+      pending.cancel();
+      pending = undefined;
+      const before = planned.timeMs;
+      armNext();
+      // The planned fire was jumped over when the wall clock is already past it.
+      return before < clock.wallNow() ? 1 : 0;
+    },
+    cancel: () => {
+      pending?.cancel();
+      pending = undefined;
+      planned = undefined;
+      exhausted = true;
+    },
+  };
+}
