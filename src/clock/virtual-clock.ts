@@ -66,6 +66,11 @@ export class VirtualClock implements WallClock {
     this.advance(Math.max(0, timeMs - this.currentMs));
   }
 
+  /** When the earliest pending call is due, if there is one. */
+  nextCallTime(): number | undefined {
+    return this.heap.peek()?.time;
+  }
+
   /** The pending calls, sorted by due time. */
   pending(): DelayedCall[] {
     return this.heap.sorted();

@@ -18,6 +18,8 @@ export interface AtTrigger {
   readonly kind: "at";
   /** The resolved instants, ascending, with the text each came from. */
   readonly times: readonly { readonly timeMs: number; readonly text: string }[];
+  /** The zone wall times without an offset were read in. */
+  readonly zone: string;
 }
 
 export interface CronTrigger {

@@ -298,7 +298,7 @@ class Validator {
         ok = false;
       }
     });
-    return ok ? { kind: "at", times: times.sort((a, b) => a.timeMs - b.timeMs) } : undefined;
+    return ok ? { kind: "at", times: times.sort((a, b) => a.timeMs - b.timeMs), zone } : undefined;
   }
 
   private duration({ value, path }: { value: string | undefined; path: Path }): number | undefined {

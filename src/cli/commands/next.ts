@@ -1,0 +1,115 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { formatDuration } from "../../schedule/duration.js";
+import type { Schedule } from "../../schedule/types.js";
+import { loadScheduleText } from "../../schedule/validate.js";
+import { formatInZone, isValidZone, resolveWallTime, systemZone } from "../../schedule/zone.js";
+import { type PreviewFire, previewFires } from "../../scheduler/preview.js";
+import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
+import { type CliIO, columns, relativeTime } from "../io.js";
+
+interface NextOptions {
+  count: number;
+  job?: string[];
+  from?: string;
+  until?: string;
+  json?: boolean;
+  cron?: string;
+  tz?: string;
+}
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number >= 1");
+  return n;
+};
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function addNextCommand(program: Command, io: CliIO): void {
+  program
+    .command("next")
+    .description("preview the upcoming fire times of all jobs, merged in time order")
+    .argument("[file]", "the schedule file (default: searched for, see --help of the main command)")
+    .option("-n, --count <n>", "how many fires in total", positiveInt, 10)
+    .option("--job <name>", "only this job (repeatable)", collect)
+    .option("--from <time>", "start the preview at this time, as `run` started then would (default: now)")
+    .option("--until <time>", "stop the preview at this time")
+    .option("--json", "print one JSON array")
+    .option("--cron <expr>", "preview one cron expression instead of a file")
+    .option("--tz <zone>", "with --cron: the zone (default: the system zone)")
+    .action((file: string | undefined, options: NextOptions) => {
+      try {
+        const zone = options.tz ?? systemZone();
+        if (options.tz && !isValidZone(options.tz)) throw usage(`unknown time zone "${options.tz}"`);
+        const fromMs = options.from ? parseTime(options.from, zone, "--from", io.nowMs()) : io.nowMs();
+        const untilMs = options.until ? parseTime(options.until, zone, "--until", io.nowMs()) : undefined;
+        const schedule = options.cron
+          ? cronOnly(options.cron, zone, fromMs)
+          : loadScheduleFile(findScheduleFile(file, io.cwd), { nowMs: fromMs });
+        const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
+        if (unknown.length > 0) throw usage(`no job named ${unknown.join(", ")} in ${schedule.file}`);
+        const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });
+        io.stdout.write(options.json ? `${JSON.stringify(fires.map(toJson), null, 2)}\n` : table(fires, fromMs));
+      } catch (error) {
+        if (error instanceof UsageError) {
+          io.stderr.write(`tdefer next: ${error.message}\n`);
+          io.setExitCode(2);
+          return;
+        }
+        io.setExitCode(reportConfigError(error, io.stderr));
+      }
+    });
+}
+
+class UsageError extends Error {}
+const usage = (message: string) => new UsageError(message);
+
+function parseTime(text: string, zone: string, flag: string, nowMs: number): number {
+  if (text === "now") return nowMs;
+  try {
+    return resolveWallTime(text, zone);
+  } catch (error) {
+    throw usage(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+/** A one-job schedule for `next --cron`, validated like a file. */
+function cronOnly(expression: string, zone: string, nowMs: number): Schedule {
+  const text = `timezone: ${JSON.stringify(zone)}\njobs:\n  cron:\n    cron: ${JSON.stringify(expression)}\n    run: "true"\n`;
+  return loadScheduleText(text, "--cron", { nowMs, systemZone: zone, isRoot: false, forRunning: false });
+}
+
+function toJson(fire: PreviewFire): Record<string, unknown> {
+  return {
+    job: fire.job,
+    time: formatInZone(fire.timeMs, fire.zone),
+    trigger: fire.trigger,
+    ...(fire.dst ? { dst: fire.dst } : {}),
+    ...(fire.dropped ? { dst_dropped: fire.dropped } : {}),
+    ...(fire.disabled ? { disabled: true } : {}),
+    ...(fire.jitterMs ? { jitter_ms: fire.jitterMs } : {}),
+  };
+}
+
+function table(fires: readonly PreviewFire[], fromMs: number): string {
+  if (fires.length === 0) return "no fires in that window\n";
+  const rows = fires.map((fire) => [
+    formatInZone(fire.timeMs, fire.zone).replace("T", " "),
+    relativeTime(fire.timeMs - fromMs),
+    fire.job,
+    fire.trigger,
+    notes(fire),
+  ]);
+  return `${columns([["WHEN", "IN", "JOB", "TRIGGER", ""], ...rows])}\n`;
+}
+
+function notes(fire: PreviewFire): string {
+  const notes: string[] = [];
+  if (fire.dst === "moved") notes.push("DST: moved to the end of the spring-forward gap");
+  if (fire.dst === "second-pass") notes.push("DST: second pass of the repeated hour");
+  if (fire.dropped) notes.push(`DST: dropped ${fire.dropped.join(", ")}`);
+  if (fire.jitterMs) notes.push(`+ up to ${formatDuration(fire.jitterMs)} jitter`);
+  if (fire.disabled) notes.push("disabled: will not run");
+  return notes.join("; ");
+}
+

@@ -1,0 +1,69 @@
+import { VirtualClock } from "../clock/virtual-clock.js";
+import type { JobSpec, Schedule } from "../schedule/types.js";
+import { describeTrigger } from "./scheduler.js";
+import { armTrigger } from "./triggers.js";
+
+/** One upcoming fire, as `tdefer next` shows it. */
+export interface PreviewFire {
+  readonly job: string;
+  readonly timeMs: number;
+  /** The zone to show the time in: the job's for cron and at, the file's otherwise. */
+  readonly zone: string;
+  readonly trigger: string;
+  readonly dst?: "moved" | "second-pass";
+  readonly dropped?: readonly string[];
+  /** The job has `enabled: false`: shown, never run. */
+  readonly disabled?: true;
+  /** Each real fire may come up to this much later (jitter). */
+  readonly jitterMs?: number;
+}
+
+export interface PreviewOptions {
+  /** The runner's start time: `every` and `after` are anchored here, as `run` started then would. */
+  readonly fromMs: number;
+  readonly untilMs?: number;
+  /** At most this many fires in total. */
+  readonly count: number;
+  /** Only these jobs (all when absent). */
+  readonly jobs?: readonly string[];
+}
+
+/**
+ * The upcoming fires of a schedule, merged in time order: the same trigger code as `run`, on a virtual
+ * clock started at `fromMs`, with nothing spawned. Jitter is left out and reported per fire instead.
+ */
+export function previewFires(schedule: Schedule, options: PreviewOptions): PreviewFire[] {
+  const clock = new VirtualClock(options.fromMs);
+  const fires: PreviewFire[] = [];
+  const selected = schedule.jobs.filter((job) => !options.jobs || options.jobs.includes(job.name));
+  const triggers = selected.map((job) =>
+    armTrigger(job, {
+      clock,
+      random: () => 0,
+      onExhausted: () => {},
+      onFire: (fire) => {
+        fires.push({
+          job: job.name,
+          timeMs: fire.scheduledMs,
+          zone: zoneOf(job, schedule),
+          trigger: describeTrigger(job),
+          ...(fire.dst ? { dst: fire.dst } : {}),
+          ...(fire.dropped ? { dropped: fire.dropped } : {}),
+          ...(job.enabled ? {} : { disabled: true as const }),
+          ...(job.jitterMs > 0 ? { jitterMs: job.jitterMs } : {}),
+        });
+      },
+    }),
+  );
+  for (let due = clock.nextCallTime(); due !== undefined && fires.length < options.count; due = clock.nextCallTime()) {
+    if (options.untilMs !== undefined && due > options.untilMs) break;
+    clock.runUntil(due);
+  }
+  for (const trigger of triggers) trigger.cancel();
+  const inRange = options.untilMs === undefined ? fires : fires.filter((fire) => fire.timeMs <= options.untilMs!);
+  return inRange.slice(0, options.count);
+}
+
+function zoneOf(job: JobSpec, schedule: Schedule): string {
+  return job.trigger.kind === "cron" || job.trigger.kind === "at" ? job.trigger.zone : schedule.zone;
+}
