@@ -1,0 +1,74 @@
+// Fire lateness: `count` one-shot calls at seeded random times over `span` ms, in one of two subjects:
+//   --subject reactor     Reactor.callLater; lateness = reactor.now() at the call − handle.time. The Reactor's
+//                         now() is performance.now() plus a constant, so this is performance.now() measured
+//                         against the very due instant the reactor scheduled.
+//   --subject settimeout  one setTimeout per call; due = performance.now() just before setTimeout + delay,
+//                         lateness = performance.now() in the callback − due.
+// Prints one JSON line. The Twisted peer is bench/peers/twisted_lateness.py (same seed, same delays).
+import { checksum, emit, lateDelays, loadDist, parseArgs, percentile } from "./lib.mjs";
+
+const args = parseArgs();
+const subject = args.subject ?? "reactor";
+const count = Number(args.count ?? 2000);
+const spanMs = Number(args.span ?? 20_000);
+const seed = Number(args.seed ?? 42);
+const delays = lateDelays(seed, count, spanMs);
+
+function summarize(name, lateness) {
+  const sorted = [...lateness].sort((a, b) => a - b);
+  const early = sorted.filter((x) => x < 0);
+  return {
+    bench: "lateness",
+    subject: name,
+    count,
+    spanMs,
+    seed,
+    checksum: checksum(delays),
+    fired: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1],
+    min: sorted[0],
+    early: early.length,
+    earlyPct: (100 * early.length) / sorted.length,
+    worstEarly: early.length ? -sorted[0] : 0,
+  };
+}
+
+function runReactor(Reactor) {
+  return new Promise((resolve) => {
+    const reactor = new Reactor();
+    const lateness = new Array(count);
+    const handles = new Array(count);
+    let fired = 0;
+    for (let i = 0; i < count; i++) {
+      handles[i] = reactor.callLater(delays[i], () => {
+        lateness[i] = reactor.now() - handles[i].time;
+        if (++fired === count) resolve(lateness);
+      });
+    }
+  });
+}
+
+function runSetTimeout() {
+  return new Promise((resolve) => {
+    const lateness = new Array(count);
+    let fired = 0;
+    for (let i = 0; i < count; i++) {
+      const due = performance.now() + delays[i];
+      setTimeout(() => {
+        lateness[i] = performance.now() - due;
+        if (++fired === count) resolve(lateness);
+      }, delays[i]);
+    }
+  });
+}
+
+if (subject === "reactor") {
+  const { Reactor } = await loadDist();
+  emit(summarize("Reactor", await runReactor(Reactor)));
+} else if (subject === "settimeout") {
+  emit(summarize("setTimeout per call", await runSetTimeout()));
+} else {
+  throw new Error(`unknown subject ${subject}`);
+}
