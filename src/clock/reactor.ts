@@ -106,6 +106,9 @@ export class Reactor implements WallClock {
 
   /** One pass: every call due at the sampled now, in (time, scheduling) order. */
   private runPass(): void {
+    // A postponed due call can leave both a timer and an immediate armed; whichever fires, drop the other.
+    clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
     this.armedForMs = Number.POSITIVE_INFINITY;

@@ -22,7 +22,7 @@ export class ScheduledCall implements DelayedCall {
     this.checkPending();
     this.state = "cancelled";
     this.fn = undefined;
-    this.heap.remove(this);
+    this.heap.cancel(this);
   }
 
   reset(delayMs: number): void {
@@ -67,7 +67,7 @@ export class TimerHeap {
   private readonly calls: ScheduledCall[] = [];
   private nextSeq = 0;
 
-  /** `changed` is told when a call moved, so an owner with an armed timer can re-arm it. */
+  /** `changed` is told when a call moved or was cancelled, so an owner with an armed timer can re-arm it. */
   constructor(
     readonly now: () => number,
     private readonly changed?: () => void,
@@ -98,6 +98,12 @@ export class TimerHeap {
     const top = this.calls[0];
     if (top) this.remove(top);
     return top;
+  }
+
+  /** Removes a cancelled call and tells the owner, which may have nothing left to wait for. */
+  cancel(call: ScheduledCall): void {
+    this.remove(call);
+    this.changed?.();
   }
 
   remove(call: ScheduledCall): void {
