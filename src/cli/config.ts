@@ -71,8 +71,15 @@ export function loadScheduleFile(file: string, options: Partial<ValidateOptions>
 /** Exit status for an invalid or missing schedule file (sysexits EX_CONFIG). */
 export const EX_CONFIG = 78;
 
+/** The lines reportConfigError would print, for the log of a refused reload. */
+export function configErrorLines(error: unknown): string[] {
+  const lines: string[] = [];
+  reportConfigError(error, { write: (text: string) => lines.push(...text.trimEnd().split("\n")) });
+  return lines;
+}
+
 /** Prints a configuration problem to stderr and returns the exit status for it, or rethrows a bug. */
-export function reportConfigError(error: unknown, stderr: NodeJS.WritableStream): number {
+export function reportConfigError(error: unknown, stderr: { write(text: string): unknown }): number {
   if (error instanceof ScheduleErrors) {
     stderr.write(`${error.message}\n`);
     const count = error.problems.length;

@@ -50,13 +50,9 @@ export function armTrigger(job: JobSpec, options: ArmOptions): ArmedTrigger {
   return armCron(CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: job.name }), job.jitterMs, options);
 }
 
-/** Calls fire() after `jitterMs` drawn at random, or at once without jitter. */
-function withJitter(jitterMs: number, options: ArmOptions, fire: () => void): DelayedCall | undefined {
-  if (jitterMs <= 0) {
-    fire();
-    return undefined;
-  }
-  return options.clock.callLater(Math.floor(options.random() * jitterMs), fire);
+/** A random delay in [0, jitterMs), whole ms. */
+function drawJitter(jitterMs: number, options: ArmOptions): number {
+  return jitterMs > 0 ? Math.floor(options.random() * jitterMs) : 0;
 }
 
 function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: ArmOptions): ArmedTrigger {
@@ -67,11 +63,15 @@ function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: A
     const gridMs = loop.startTimeMs + Math.floor((clock.now() - loop.startTimeMs) / intervalMs) * intervalMs;
     const scheduledMs = clock.wallNow() - (clock.now() - gridMs);
     const fire: Fire = count > 1 ? { scheduledMs, missed: count - 1 } : { scheduledMs };
-    const call = withJitter(jitterMs, options, () => {
-      if (call) jittered.delete(call);
+    if (jitterMs <= 0) {
+      options.onFire(fire);
+      return;
+    }
+    const call = clock.callLater(drawJitter(jitterMs, options), () => {
+      jittered.delete(call);
       options.onFire(fire);
     });
-    if (call) jittered.add(call);
+    jittered.add(call);
   });
   // A failing onFire is a bug: surface it instead of silently ending the loop.
   loop.start(intervalMs, { now }).catch((error: unknown) => {
@@ -109,7 +109,7 @@ function armInstants(instantsMs: number[], jitterMs: number, options: ArmOptions
       }
       return;
     }
-    const jitter = jitterMs > 0 ? Math.floor(options.random() * jitterMs) : 0;
+    const jitter = drawJitter(jitterMs, options);
     pending = clock.callLater(Math.max(0, next - clock.wallNow()) + jitter, () => {
       pending = undefined;
       remaining.shift();
@@ -162,7 +162,7 @@ function armCron(cron: CronSchedule, jitterMs: number, options: ArmOptions): Arm
       }
       return;
     }
-    const jitter = jitterMs > 0 ? Math.floor(options.random() * jitterMs) : 0;
+    const jitter = drawJitter(jitterMs, options);
     pending = clock.callLater(Math.max(0, fire.timeMs - clock.wallNow()) + jitter, () => {
       pending = undefined;
       lastFiredMs = fire.timeMs;

@@ -1,0 +1,134 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { Reactor } from "../../clock/reactor.js";
+import type { LogEventInput } from "../../log/events.js";
+import { nodeSpawner } from "../../runner/node-spawner.js";
+import { runJob } from "../../runner/run-job.js";
+import { parseDuration } from "../../schedule/duration.js";
+import type { Schedule } from "../../schedule/types.js";
+import { Scheduler } from "../../scheduler/scheduler.js";
+import { configErrorLines, findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
+import type { CliIO } from "../io.js";
+import { runSpecOf } from "../job-run.js";
+import { createLogOutput, type LogFormat } from "../log-output.js";
+import { checkRunnable } from "../trust.js";
+
+interface RunOptions {
+  logFormat?: LogFormat;
+  color: boolean;
+  grace: number;
+  for?: number;
+}
+
+export const durationArgument = (value: string): number => {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError("expected a duration like 25s, 2m or 1h30m");
+  return ms;
+};
+
+export function logFormatOption(): Option {
+  return new Option("--log-format <format>", "pretty (colours on a terminal), plain, or json (one object per line)").choices(
+    ["pretty", "plain", "json"],
+  );
+}
+
+export function addRunCommand(program: Command, io: CliIO): void {
+  program
+    .command("run")
+    .description("run the schedule: every job on one event loop, output streamed line by line")
+    .argument("[file]", "the schedule file (default: searched for)")
+    .addOption(logFormatOption())
+    .option("--no-color", "never colour the log")
+    .option("--grace <duration>", "on SIGINT/SIGTERM, how long running jobs get before SIGKILL", durationArgument, 25_000)
+    .option("--for <duration>", "stop (as on SIGTERM) after this long; for trying a schedule out", durationArgument)
+    .action(async (file: string | undefined, options: RunOptions) => {
+      let schedule: Schedule;
+      let path: string;
+      try {
+        path = findScheduleFile(file, io.cwd);
+        schedule = loadScheduleFile(path, { forRunning: true });
+        checkRunnable(schedule, path);
+      } catch (error) {
+        io.setExitCode(reportConfigError(error, io.stderr));
+        return;
+      }
+      io.setExitCode(await runSchedule(schedule, path, options, io));
+    });
+}
+
+/** Runs a schedule until it is stopped or has nothing left to do; returns the exit status. */
+async function runSchedule(schedule: Schedule, path: string, options: RunOptions, io: CliIO): Promise<number> {
+  let stop: (signal: string) => void = () => {};
+  const log = createLogOutput(io, options.logFormat, options.color, (error) => {
+    io.stderr.write(`tdefer: cannot write the log (${error.message}); stopping, as output would be lost\n`);
+    stop("log output failed");
+  });
+  const reactor = new Reactor({
+    onError: (error) => log.emitAt({ event: "error", level: "error", message: `internal error: ${String(error)}` }, Date.now()),
+  });
+  const emitNow = (event: LogEventInput) => log.emitAt(event, reactor.wallNow());
+  const scheduler = new Scheduler({
+    clock: reactor,
+    emit: (event) => log.emit(event),
+    startRun: (job, context) => {
+      const run = runJob(runSpecOf(job, context, io.env), {
+        clock: reactor,
+        spawner: nodeSpawner,
+        emit: (event) => log.emit(event),
+        wallNow: () => reactor.wallNow(),
+        writable: log.backpressure,
+      });
+      return {
+        done: run.done.then((result) => ({ killedHard: result.killedHard })),
+        stop: (reason) => run.stop(reason),
+        kill: (reason) => run.kill(reason),
+      };
+    },
+  });
+
+  emitNow({ event: "loaded", level: "info", file: path, jobs: schedule.jobs.length });
+  for (const warning of schedule.warnings) {
+    emitNow({ event: "warning", level: "warn", message: `${warning.file}:${warning.line}:${warning.col}: ${warning.path}: ${warning.message}` });
+  }
+
+  let stopping: Promise<{ killed: number }> | undefined;
+  let stopRequested!: () => void;
+  const stopRequest = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  stop = (signal: string): void => {
+    if (stopping) {
+      scheduler.killAll(); // a second signal skips the rest of the grace
+      return;
+    }
+    stopping = scheduler.stop(options.grace, signal);
+    stopRequested();
+  };
+  const reload = (): void => {
+    if (stopping) return;
+    try {
+      const next = loadScheduleFile(path, { forRunning: true });
+      checkRunnable(next, path);
+      emitNow({ event: "reload_applied", level: "info", ...scheduler.reload(next) });
+    } catch (error) {
+      emitNow({ event: "reload_refused", level: "error", errors: configErrorLines(error) });
+    }
+  };
+  const onSigint = () => stop("SIGINT");
+  const onSigterm = () => stop("SIGTERM");
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigterm);
+  process.on("SIGHUP", reload);
+  const forTimer = options.for !== undefined ? reactor.callLater(options.for, () => stop("--for")) : undefined;
+
+  scheduler.start(schedule);
+  // Runs until nothing is left to fire and nothing runs, or until a stop has begun.
+  await Promise.race([scheduler.whenIdle(), stopRequest]);
+  const result = stopping ? await stopping : { killed: 0 };
+  if (forTimer?.active()) forTimer.cancel();
+  process.off("SIGINT", onSigint);
+  process.off("SIGTERM", onSigterm);
+  process.off("SIGHUP", reload);
+  reactor.close();
+  await log.close();
+  return result.killed > 0 ? 1 : 0;
+}
