@@ -1,0 +1,466 @@
+// Time zones: validation, offsets, RFC 3339 formatting and wall-time resolution for `at:`.
+//
+// Offsets come from Intl (the tz data Node ships). Asking Intl costs ~10 µs, so each zone keeps a
+// lazily built table of its transitions, one 32-day bucket at a time; a lookup is then a few compares.
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Width of one cached bucket of a zone's transitions. */
+const BUCKET_MS = 32 * DAY_MS;
+/** Distance between Intl samples inside a bucket; two transitions closer than this are not told apart. */
+const SAMPLE_MS = 6 * HOUR_MS;
+
+const UTC_NAMES = new Set(
+  [
+    "UTC",
+    "Etc/UTC",
+    "Etc/UCT",
+    "UCT",
+    "Etc/Universal",
+    "Universal",
+    "Etc/Zulu",
+    "Zulu",
+    "GMT",
+    "Etc/GMT",
+    "Etc/GMT0",
+    "Etc/GMT+0",
+    "Etc/GMT-0",
+    "GMT0",
+    "GMT+0",
+    "GMT-0",
+    "Etc/Greenwich",
+    "Greenwich",
+  ].map((name) => name.toLowerCase()),
+);
+
+let knownZones: readonly string[] | undefined;
+let knownZonesByLowerCase: ReadonlyMap<string, string> | undefined;
+
+function zoneNames(): readonly string[] {
+  if (!knownZones) {
+    const names = new Set(Intl.supportedValuesOf("timeZone"));
+    names.add("UTC");
+    knownZones = [...names].sort();
+    knownZonesByLowerCase = new Map(knownZones.map((name) => [name.toLowerCase(), name]));
+  }
+  return knownZones;
+}
+
+function zoneByLowerCase(lower: string): string | undefined {
+  zoneNames();
+  return knownZonesByLowerCase!.get(lower);
+}
+
+const validity = new Map<string, boolean>();
+
+/**
+ * Whether `zone` is an IANA zone name Intl accepts (links such as "US/Eastern" included).
+ * A canonical name in the wrong case ("europe/berlin") is rejected, so that the user is told the
+ * spelling; Intl itself would accept it.
+ */
+export function isValidZone(zone: string): boolean {
+  let valid = validity.get(zone);
+  if (valid === undefined) {
+    valid = acceptedByIntl(zone);
+    if (valid) {
+      const canonical = zoneByLowerCase(zone.toLowerCase());
+      if (canonical !== undefined && canonical !== zone && !UTC_NAMES.has(zone.toLowerCase())) valid = false;
+    }
+    validity.set(zone, valid);
+  }
+  return valid;
+}
+
+function acceptedByIntl(zone: string): boolean {
+  if (zone === "" || zone.trim() !== zone) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The host's zone (TZ, else the system setting), or "UTC" when it cannot be told. */
+export function systemZone(): string {
+  const zone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone && isValidZone(zone) ? zone : "UTC";
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The IANA name `bad` was probably meant to be: a case-insensitive match first, then a city given
+ * without its region ("berlin"), then the nearest name by edit distance if it is close enough.
+ */
+export function suggestZone(bad: string): string | undefined {
+  const lower = bad.trim().toLowerCase().replace(/ /g, "_");
+  if (lower === "") return undefined;
+  const exact = zoneByLowerCase(lower);
+  if (exact !== undefined) return exact;
+  const names = zoneNames();
+  if (!lower.includes("/")) {
+    const city = names.find((name) => name.toLowerCase().endsWith(`/${lower}`));
+    if (city !== undefined) return city;
+  }
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const name of names) {
+    const distance = editDistance(lower, name.toLowerCase());
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(lower.length / 4)) ? best : undefined;
+}
+
+interface Bucket {
+  /** Offset at the bucket's start. */
+  readonly startOffsetMs: number;
+  /** Instants (ascending) where the offset changes, with the offset from then on. */
+  readonly changes: readonly { readonly atMs: number; readonly offsetMs: number }[];
+}
+
+class ZoneTable {
+  private readonly format: Intl.DateTimeFormat;
+  private readonly buckets = new Map<number, Bucket>();
+
+  constructor(zone: string) {
+    this.format = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      era: "short",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+  }
+
+  offsetMs(timeMs: number): number {
+    const index = Math.floor(timeMs / BUCKET_MS);
+    let bucket = this.buckets.get(index);
+    if (!bucket) {
+      bucket = this.build(index * BUCKET_MS);
+      this.buckets.set(index, bucket);
+    }
+    let offset = bucket.startOffsetMs;
+    for (const change of bucket.changes) {
+      if (change.atMs > timeMs) break;
+      offset = change.offsetMs;
+    }
+    return offset;
+  }
+
+  private build(startMs: number): Bucket {
+    const changes: { atMs: number; offsetMs: number }[] = [];
+    const startOffsetMs = this.askIntl(startMs);
+    let previousMs = startMs;
+    let previousOffset = startOffsetMs;
+    for (let sampleMs = startMs + SAMPLE_MS; sampleMs <= startMs + BUCKET_MS; sampleMs += SAMPLE_MS) {
+      const offset = this.askIntl(sampleMs);
+      if (offset !== previousOffset) {
+        // The first whole second in (previousMs, sampleMs] that has the new offset.
+        let lo = previousMs;
+        let hi = sampleMs;
+        while (hi - lo > 1000) {
+          const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+          if (this.askIntl(mid) === previousOffset) lo = mid;
+          else hi = mid;
+        }
+        if (hi < startMs + BUCKET_MS) changes.push({ atMs: hi, offsetMs: this.askIntl(hi) });
+        previousOffset = offset;
+      }
+      previousMs = sampleMs;
+    }
+    return { startOffsetMs, changes };
+  }
+
+  private askIntl(timeMs: number): number {
+    const wholeMs = Math.floor(timeMs / 1000) * 1000;
+    const parts = this.format.formatToParts(new Date(wholeMs));
+    let year = 0;
+    let month = 1;
+    let day = 1;
+    let hour = 0;
+    let minute = 0;
+    let second = 0;
+    let bc = false;
+    for (const part of parts) {
+      switch (part.type) {
+        case "year":
+          year = Number(part.value);
+          break;
+        case "month":
+          month = Number(part.value);
+          break;
+        case "day":
+          day = Number(part.value);
+          break;
+        case "hour":
+          hour = Number(part.value);
+          break;
+        case "minute":
+          minute = Number(part.value);
+          break;
+        case "second":
+          second = Number(part.value);
+          break;
+        case "era":
+          bc = part.value.startsWith("B");
+          break;
+      }
+    }
+    const wall = new Date(0);
+    wall.setUTCFullYear(bc ? 1 - year : year, month - 1, day);
+    wall.setUTCHours(hour, minute, second, 0);
+    return wall.getTime() - wholeMs;
+  }
+}
+
+const tables = new Map<string, ZoneTable>();
+
+function table(zone: string): ZoneTable {
+  let found = tables.get(zone);
+  if (!found) {
+    if (!isValidZone(zone) && !acceptedByIntl(zone)) throw new RangeError(`unknown time zone "${zone}"`);
+    found = new ZoneTable(zone);
+    tables.set(zone, found);
+  }
+  return found;
+}
+
+/** The zone's offset from UTC at `timeMs` (local = UTC + offset), in ms. Throws RangeError for an unknown zone. */
+export function zoneOffsetMs(zone: string, timeMs: number): number {
+  return table(zone).offsetMs(timeMs);
+}
+
+/**
+ * Wall-clock time as a "UTC-coded" number: the epoch ms whose UTC fields are the wall clock's fields.
+ * The cron layer computes on this timeline.
+ */
+export function wallTimeOf(zone: string, timeMs: number): number {
+  return timeMs + zoneOffsetMs(zone, timeMs);
+}
+
+/**
+ * The real instants (ascending) whose wall clock in `zone` reads `wallMs` (UTC-coded): none in a
+ * spring-forward gap, two in a fall-back overlap, otherwise one.
+ */
+export function instantsOfWallTime(zone: string, wallMs: number): number[] {
+  const zoneTable = table(zone);
+  const offsets = new Set([
+    zoneTable.offsetMs(wallMs - DAY_MS),
+    zoneTable.offsetMs(wallMs),
+    zoneTable.offsetMs(wallMs + DAY_MS),
+  ]);
+  const instants: number[] = [];
+  for (const offset of offsets) {
+    const instant = wallMs - offset;
+    if (zoneTable.offsetMs(instant) === offset) instants.push(instant);
+  }
+  return instants.sort((a, b) => a - b);
+}
+
+/**
+ * For a wall time that falls in a spring-forward gap: the instant of the jump, i.e. the first
+ * instant whose wall clock reads `wallMs` or later.
+ */
+export function gapEndInstant(zone: string, wallMs: number): number {
+  const zoneTable = table(zone);
+  let lo = Math.floor((wallMs - 27 * HOUR_MS) / 1000) * 1000;
+  let hi = Math.ceil((wallMs + 27 * HOUR_MS) / 1000) * 1000;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (mid + zoneTable.offsetMs(mid) < wallMs) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, "0");
+}
+
+function formatOffset(offsetMs: number): string {
+  const sign = offsetMs < 0 ? "-" : "+";
+  const minutes = Math.round(Math.abs(offsetMs) / MINUTE_MS);
+  return `${sign}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+}
+
+/** A UTC-coded wall time as ISO local text: "2026-03-08T02:15", with ":SS" only when seconds are set. */
+export function formatWallTime(wallMs: number): string {
+  const date = new Date(wallMs);
+  const base = `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`;
+  const seconds = date.getUTCSeconds();
+  const ms = date.getUTCMilliseconds();
+  if (ms !== 0) return `${base}:${pad(seconds)}.${pad(ms, 3)}`;
+  return seconds !== 0 ? `${base}:${pad(seconds)}` : base;
+}
+
+/**
+ * RFC 3339 in `zone`, with the zone's offset: "2026-03-08T03:00:00-04:00". Seconds are always
+ * shown, milliseconds only when non-zero; UTC zones ("UTC", "Etc/UTC", …) end in "Z".
+ */
+export function formatInZone(timeMs: number, zone: string): string {
+  const offsetMs = zoneOffsetMs(zone, timeMs);
+  const date = new Date(timeMs + offsetMs);
+  const ms = date.getUTCMilliseconds();
+  const text =
+    `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}` +
+    `T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}` +
+    (ms !== 0 ? `.${pad(ms, 3)}` : "");
+  return text + (UTC_NAMES.has(zone.toLowerCase()) ? "Z" : formatOffset(offsetMs));
+}
+
+/** A date-time for `at:` that cannot be used; `hint` says how to write it. */
+export class WallTimeError extends Error {
+  override name = "WallTimeError";
+  readonly hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    if (hint !== undefined) this.hint = hint;
+  }
+}
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+const FORMAT_HINT =
+  'write it as YYYY-MM-DD HH:MM[:SS], optionally with an offset: "2026-12-01 09:00" or "2026-12-01T09:00:00+01:00"';
+
+const MONTH_NAMES = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+function hhmm(wallMs: number): string {
+  const date = new Date(wallMs);
+  return `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`;
+}
+
+/**
+ * Resolves an `at:` date-time (ISO 8601) to an instant. With an offset ("…+01:00", "Z") it is exact;
+ * without one it is wall time in `zone`. Throws WallTimeError for malformed text, impossible fields,
+ * a wall time in a spring-forward gap (does not exist) or in a fall-back overlap (exists twice).
+ */
+export function resolveWallTime(text: string, zone: string): number {
+  const trimmed = text.trim();
+  const match = DATE_TIME.exec(trimmed);
+  if (!match) {
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(trimmed);
+    throw new WallTimeError(
+      dateOnly
+        ? `"${text}" has a date but no time of day`
+        : `"${text}" is not an ISO 8601 date-time like "2026-12-01 09:00"`,
+      dateOnly ? `add the time: "${trimmed} 00:00"` : FORMAT_HINT,
+    );
+  }
+  const [, y, mo, d, h, mi, s, frac, zulu, sign, offH, offM] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = s === undefined ? 0 : Number(s);
+  const ms = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
+  if (month < 1 || month > 12)
+    throw new WallTimeError(`"${text}": month ${month} is out of range 01–12`, FORMAT_HINT);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > daysInMonth) {
+    throw new WallTimeError(
+      `"${text}": ${MONTH_NAMES[month - 1]} ${year} has no day ${day} (it has ${daysInMonth} days)`,
+      FORMAT_HINT,
+    );
+  }
+  if (hour > 23) throw new WallTimeError(`"${text}": hour ${hour} is out of range 00–23`, FORMAT_HINT);
+  if (minute > 59) throw new WallTimeError(`"${text}": minute ${minute} is out of range 00–59`, FORMAT_HINT);
+  if (second > 59) throw new WallTimeError(`"${text}": second ${second} is out of range 00–59`, FORMAT_HINT);
+
+  const wall = new Date(0);
+  wall.setUTCFullYear(year, month - 1, day);
+  wall.setUTCHours(hour, minute, second, ms);
+  const wallMs = wall.getTime();
+
+  if (zulu !== undefined) return wallMs;
+  if (sign !== undefined) {
+    const offsetHours = Number(offH);
+    const offsetMinutes = offM === undefined ? 0 : Number(offM);
+    if (offsetHours > 23 || offsetMinutes > 59) {
+      throw new WallTimeError(
+        `"${text}": the offset ${sign}${offH}:${offM ?? "00"} is not valid`,
+        FORMAT_HINT,
+      );
+    }
+    const offsetMs = (sign === "-" ? -1 : 1) * (offsetHours * HOUR_MS + offsetMinutes * MINUTE_MS);
+    return wallMs - offsetMs;
+  }
+
+  if (!isValidZone(zone)) {
+    const suggestion = suggestZone(zone);
+    throw new WallTimeError(
+      `unknown time zone "${zone}"`,
+      suggestion ? `did you mean "${suggestion}"?` : "use an IANA name such as Europe/Berlin",
+    );
+  }
+  const instants = instantsOfWallTime(zone, wallMs);
+  if (instants.length === 1) return instants[0]!;
+  if (instants.length === 0) {
+    const jumpMs = gapEndInstant(zone, wallMs);
+    const beforeMs = jumpMs + zoneOffsetMs(zone, jumpMs - 1000);
+    const afterMs = jumpMs + zoneOffsetMs(zone, jumpMs);
+    throw new WallTimeError(
+      `${trimmed} does not exist in ${zone} (the clocks jump from ${hhmm(beforeMs)} to ${hhmm(afterMs)})`,
+      `use a time outside the gap, e.g. ${formatInZone(jumpMs, zone)}, or give an offset`,
+    );
+  }
+  const firstPass = formatInZone(instants[0]!, zone);
+  const secondPass = formatInZone(instants[1]!, zone);
+  const backMs = fallBackInstant(zone, instants[1]!);
+  const fromWall = backMs + zoneOffsetMs(zone, backMs - 1000);
+  const toWall = backMs + zoneOffsetMs(zone, backMs);
+  throw new WallTimeError(
+    `${trimmed} happens twice in ${zone} (the clocks go back from ${hhmm(fromWall)} to ${hhmm(toWall)}); ` +
+      `add an offset: ${firstPass} (first) or ${secondPass} (second)`,
+    `write ${firstPass} for the first time or ${secondPass} for the second`,
+  );
+}
+
+/** The instant of the fall-back that put `secondPassMs` in a repeated interval. */
+function fallBackInstant(zone: string, secondPassMs: number): number {
+  const offset = zoneOffsetMs(zone, secondPassMs);
+  let lo = Math.floor((secondPassMs - 27 * HOUR_MS) / 1000) * 1000;
+  let hi = Math.floor(secondPassMs / 1000) * 1000;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (zoneOffsetMs(zone, mid) === offset) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
