@@ -90,6 +90,11 @@ export interface RunHandle {
    * pending retry. Idempotent; a no-op once the run is over.
    */
   stop(reason: string): void;
+  /**
+   * Like stop(), but SIGKILL to the group at once, skipping the grace (a second Ctrl-C). Counts as a hard
+   * kill in the result. A no-op once the run is over.
+   */
+  kill(reason: string): void;
   /** The running attempt's pid; undefined between attempts or when it could not start. */
   readonly pid: number | undefined;
   /** The current attempt, from 1. */
@@ -186,6 +191,24 @@ class Run implements RunHandle {
       this.beginKill(attempt);
     }
     // "draining": the child has exited; finishAttempt() sees stopReason and retries no more.
+  }
+
+  kill(reason: string): void {
+    if (this.phase !== "running" || this.current.child.pid === undefined) {
+      this.stop(reason);
+      return;
+    }
+    this.stopReason ??= reason;
+    this.stopped = true;
+    const attempt = this.current;
+    attempt.timeoutCall?.cancel();
+    attempt.timeoutCall = undefined;
+    attempt.graceCall?.cancel();
+    attempt.graceCall = undefined;
+    attempt.killSignalSent = true;
+    attempt.killedHard = true;
+    this.emit({ level: "error", event: "killed", signal: "SIGKILL", reason });
+    attempt.child.kill("SIGKILL");
   }
 
   private startAttempt(number: number, dueWallMs: number): void {

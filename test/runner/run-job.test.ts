@@ -185,6 +185,18 @@ describe("runJob", () => {
     expect(await run.done).toMatchObject({ ok: false, stopped: true, killedHard: true, timedOut: false });
   });
 
+  it("kill() sends SIGKILL at once, also in the middle of a stop's grace", async () => {
+    const { spawner, clock, make, events } = setUp();
+    const run = make({ killGraceMs: 10_000 });
+    run.stop("first signal");
+    clock.advance(100);
+    run.kill("second signal");
+    expect(spawner.last.signals).toEqual(["SIGTERM", "SIGKILL"]);
+    expect(events.at(-2)).toMatchObject({ event: "killed", signal: "SIGKILL", reason: "second signal" });
+    expect(await run.done).toMatchObject({ stopped: true, killedHard: true, signal: "SIGKILL" });
+    expect(clock.pending()).toEqual([]);
+  });
+
   it("retries a failed attempt with exact backoff delays, capped, in the same run", async () => {
     const { spawner, clock, make, events } = setUp();
     const run = make({ retry: { attempts: 4, delayMs: 1000, backoff: 3, maxDelayMs: 5000 } });
