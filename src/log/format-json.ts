@@ -1,0 +1,51 @@
+import type { LogEvent } from "./events.js";
+import { rfc3339 } from "./time.js";
+
+/** Event fields that are instants: rendered as RFC 3339 under the name without "Ms" (scheduledMs → scheduled). */
+const INSTANT_KEYS = new Set(["scheduledMs", "nextMs"]);
+/** Fields that every line has up front, in this order. */
+const LEADING_KEYS = new Set(["timeMs", "level", "event", "job", "run"]);
+
+/**
+ * One event as one line of JSON (no newline), the stable machine format. Keys, in order: `time` (RFC 3339,
+ * UTC, ms), `level`, `event`, `job` and `run` where they apply, then the event's own fields in snake_case:
+ * durations keep their unit (`late_ms`, `duration_ms`, `delay_ms`, `timeout_ms`, `grace_ms`, `delta_ms`),
+ * instants become RFC 3339 (`scheduled`, `next`, null when unknown). So `output` has `stream`, `line` (and
+ * `continues: true` on each piece of a split line but the last); `started` has `pid`, `scheduled`, `late_ms`,
+ * `attempt`; `finished` has `exit_code`, `signal`, `duration_ms`, `attempt` and `error` when it could not
+ * start; `skipped` has `reason`. Absent optional fields are left out.
+ */
+export function formatJson(event: LogEvent): string {
+  // The hot path: one line of job output, built without an intermediate object.
+  if (event.event === "output") {
+    const text = `{"time":"${rfc3339(event.timeMs)}","level":"${event.level}","event":"output","job":${jsonString(event.job)},"run":${jsonString(event.run)},"stream":"${event.stream}","line":${jsonString(event.line)}`;
+    return event.continues ? `${text},"continues":true}` : `${text}}`;
+  }
+  let text = `{"time":"${rfc3339(event.timeMs)}","level":"${event.level}","event":"${event.event}"`;
+  if ("job" in event && event.job !== undefined) text += `,"job":${jsonString(event.job)}`;
+  if ("run" in event) text += `,"run":${jsonString(event.run)}`;
+  for (const [key, value] of Object.entries(event)) {
+    if (LEADING_KEYS.has(key)) continue;
+    if (INSTANT_KEYS.has(key)) {
+      const name = key.slice(0, -2);
+      text += `,"${name}":${value === undefined ? "null" : `"${rfc3339(value as number)}"`}`;
+    } else if (value !== undefined) {
+      text += `,"${snakeCase(key)}":${JSON.stringify(value)}`;
+    }
+  }
+  return `${text}}`;
+}
+
+/** Characters that JSON.stringify would escape: quote, backslash, controls, and (lone) surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be found
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(text), without its cost (about 8 ns a character on Node 20) for the usual text that needs no escape. */
+function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** exitCode → exit_code, lateMs → late_ms. */
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}

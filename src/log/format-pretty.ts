@@ -1,0 +1,134 @@
+import { Chalk, type ChalkInstance } from "chalk";
+import type { ColorLevel } from "./color-policy.js";
+import type { Level, LogEvent } from "./events.js";
+import { humanDuration, rfc3339 } from "./time.js";
+
+/** How the human formats look. */
+export interface PrettyOptions {
+  /** Colour depth (see colorLevel()); 0 is the plain format. */
+  readonly colorLevel: ColorLevel;
+  /**
+   * For systemd's journal: no timestamps of our own (the journal adds them) and an sd-daemon priority prefix
+   * on every line: `<3>` for failures, errors and stderr lines, `<4>` for warnings, `<6>` otherwise (`<7>` debug),
+   * so `journalctl -p err` shows what went wrong.
+   */
+  readonly journal?: boolean;
+}
+
+const PRIORITY: Record<Level, string> = { error: "<3>", warn: "<4>", info: "<6>", debug: "<7>" };
+
+/**
+ * The pretty and plain formats: one line per event, no newline. Job output reads
+ * `2026-11-27T04:20:00.123Z backup[r3f2] | text` ("|" for stdout, "!" for stderr); lifecycle events are
+ * sentences such as `backup[r3f2] started (pid 123, 2 ms late)` or `backup[r3f2] finished: exit 0 in 1.2s`.
+ */
+export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent) => string {
+  const chalk = new Chalk({ level: options.colorLevel });
+  const colored = options.colorLevel > 0;
+  const journal = options.journal ?? false;
+  const prefixes = new PrefixCache(chalk);
+  const paint: Record<Level, (text: string) => string> = {
+    error: chalk.red,
+    warn: chalk.yellow,
+    info: (text) => text,
+    debug: chalk.gray,
+  };
+
+  return (event) => {
+    const head = journal
+      ? priorityOf(event)
+      : `${colored ? chalk.gray(rfc3339(event.timeMs)) : rfc3339(event.timeMs)} `;
+    if (event.event === "output") return head + prefixes.get(event.job, event.run, event.stream) + event.line;
+    const who =
+      "run" in event
+        ? `${chalk.cyan(event.job)}[${event.run}] `
+        : "job" in event && event.job
+          ? `${chalk.cyan(event.job)} `
+          : "";
+    return head + who + paint[event.level](describe(event));
+  };
+}
+
+function priorityOf(event: LogEvent): string {
+  return event.event === "output" && event.stream === "stderr" ? PRIORITY.error : PRIORITY[event.level];
+}
+
+/** The coloured "job[run] | " of output lines, rebuilt only when the job, run or stream changes. */
+class PrefixCache {
+  private job = "";
+  private run = "";
+  private stream = "";
+  private text = "";
+
+  constructor(private readonly chalk: ChalkInstance) {}
+
+  get(job: string, run: string, stream: "stdout" | "stderr"): string {
+    // Field by field: building a key string per line would cost more than the whole format.
+    if (job !== this.job || run !== this.run || stream !== this.stream || this.text === "") {
+      this.job = job;
+      this.run = run;
+      this.stream = stream;
+      const mark = stream === "stderr" ? this.chalk.red("!") : this.chalk.gray("|");
+      this.text = `${this.chalk.cyan(job)}[${run}] ${mark} `;
+    }
+    return this.text;
+  }
+}
+
+/** The sentence for a lifecycle event, without who it is about. */
+function describe(event: Exclude<LogEvent, { event: "output" }>): string {
+  switch (event.event) {
+    case "loaded":
+      return `loaded ${event.file} (${event.jobs} ${event.jobs === 1 ? "job" : "jobs"})`;
+    case "scheduled":
+      return `scheduled: ${event.trigger}${event.nextMs === undefined ? ", no fire ahead" : `, next ${rfc3339(event.nextMs)}`}`;
+    case "started":
+      return `started (pid ${event.pid}, ${humanDuration(event.lateMs)} late${event.attempt > 1 ? `, attempt ${event.attempt}` : ""})`;
+    case "finished":
+      if (event.error !== undefined) return `could not start: ${event.error}${attemptSuffix(event.attempt)}`;
+      return `finished: ${event.signal ? `killed by ${event.signal}` : `exit ${event.exitCode}`} in ${humanDuration(event.durationMs)}${attemptSuffix(event.attempt)}`;
+    case "skipped":
+      return `skipped: ${event.reason}`;
+    case "missed":
+      return `missed ${event.count} ${event.count === 1 ? "fire" : "fires"}`;
+    case "queued":
+      return `queued: ${event.reason}`;
+    case "timed_out":
+      return `timed out after ${humanDuration(event.timeoutMs)}; sending ${event.signal}`;
+    case "killed":
+      return `sent ${event.signal}: ${event.reason}`;
+    case "retrying":
+      return `retrying in ${humanDuration(event.delayMs)} (attempt ${event.attempt})`;
+    case "clock_jump":
+      return `the wall clock jumped ${event.direction} by ${humanDuration(Math.abs(event.deltaMs))}`;
+    case "reload_applied":
+      return `reload applied: ${listChanges(event.added, event.removed, event.changed)}`;
+    case "reload_refused":
+      return `reload refused, keeping the running schedule: ${event.errors.join("; ")}`;
+    case "stopping":
+      return `stopping on ${event.signal}: ${event.running} running, grace ${humanDuration(event.graceMs)}`;
+    case "stopped":
+      return event.killed === 0 ? "stopped" : `stopped (${event.killed} killed)`;
+    case "warning":
+      return `warning: ${event.message}`;
+    case "error":
+      return `error: ${event.message}`;
+  }
+}
+
+function attemptSuffix(attempt: number): string {
+  return attempt > 1 ? ` (attempt ${attempt})` : "";
+}
+
+function listChanges(
+  added: readonly string[],
+  removed: readonly string[],
+  changed: readonly string[],
+): string {
+  const parts = [
+    added.length > 0 ? `added ${added.join(", ")}` : "",
+    removed.length > 0 ? `removed ${removed.join(", ")}` : "",
+    changed.length > 0 ? `changed ${changed.join(", ")}` : "",
+  ].filter((part) => part !== "");
+  return parts.length > 0 ? parts.join("; ") : "no changes";
+}

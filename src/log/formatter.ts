@@ -1,0 +1,17 @@
+import type { ColorLevel } from "./color-policy.js";
+import type { LogEvent } from "./events.js";
+import { formatJson } from "./format-json.js";
+import { createPrettyFormatter } from "./format-pretty.js";
+
+/** The --log-format values. */
+export type LogFormat = "pretty" | "plain" | "json";
+
+/** The formatter for a --log-format: json never has colour or journal prefixes; plain never has colour. */
+export function createFormatter(
+  format: LogFormat,
+  options: { colorLevel: ColorLevel; journal?: boolean },
+): (event: LogEvent) => string {
+  if (format === "json") return formatJson;
+  const colorLevel = format === "plain" ? 0 : options.colorLevel;
+  return createPrettyFormatter({ colorLevel, journal: options.journal });
+}

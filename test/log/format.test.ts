@@ -1,0 +1,214 @@
+import { describe, expect, it } from "vitest";
+import { colorLevel } from "../../src/log/color-policy.js";
+import type { LogEvent } from "../../src/log/events.js";
+import { formatJson } from "../../src/log/format-json.js";
+import { createPrettyFormatter } from "../../src/log/format-pretty.js";
+import { createFormatter } from "../../src/log/formatter.js";
+
+const T = Date.UTC(2026, 10, 27, 4, 20, 0, 123);
+const ids = { job: "backup", run: "r3f2" } as const;
+const output = (line: string, stream: "stdout" | "stderr" = "stdout"): LogEvent => ({
+  timeMs: T,
+  level: "info",
+  event: "output",
+  ...ids,
+  stream,
+  line,
+});
+const started: LogEvent = {
+  timeMs: T,
+  level: "info",
+  event: "started",
+  ...ids,
+  pid: 123,
+  scheduledMs: T - 2,
+  lateMs: 2,
+  attempt: 1,
+};
+const finished: LogEvent = {
+  timeMs: T,
+  level: "info",
+  event: "finished",
+  ...ids,
+  exitCode: 0,
+  signal: null,
+  durationMs: 1200,
+  attempt: 1,
+};
+const failed: LogEvent = {
+  timeMs: T,
+  level: "error",
+  event: "finished",
+  ...ids,
+  exitCode: null,
+  signal: null,
+  durationMs: 0,
+  attempt: 2,
+  error: "cannot run /x: no such file (ENOENT)",
+};
+
+describe("formatJson", () => {
+  const parse = (event: LogEvent) => JSON.parse(formatJson(event));
+
+  it("gives output events time, level, event, job, run, stream and line, in that order", () => {
+    const text = formatJson(output('say "hi"\t\\ é 😀'));
+    expect(Object.keys(JSON.parse(text))).toEqual(["time", "level", "event", "job", "run", "stream", "line"]);
+    expect(JSON.parse(text)).toEqual({
+      time: "2026-11-27T04:20:00.123Z",
+      level: "info",
+      event: "output",
+      job: "backup",
+      run: "r3f2",
+      stream: "stdout",
+      line: 'say "hi"\t\\ é 😀',
+    });
+    expect(text).not.toContain("\n");
+  });
+
+  it("escapes control characters and lone surrogates like JSON.stringify", () => {
+    for (const line of ["a\u0000b\u001fc", "lone \ud800 surrogate", "plain"]) {
+      expect(formatJson(output(line))).toBe(
+        `{"time":"2026-11-27T04:20:00.123Z","level":"info","event":"output","job":"backup","run":"r3f2","stream":"stdout","line":${JSON.stringify(line)}}`,
+      );
+    }
+  });
+
+  it("flags the pieces of a split line", () => {
+    expect(parse({ ...output("abc ↩"), continues: true } as LogEvent)).toMatchObject({ continues: true });
+  });
+
+  it("renders started with pid, scheduled (RFC 3339), late_ms and attempt", () => {
+    expect(parse(started)).toEqual({
+      time: "2026-11-27T04:20:00.123Z",
+      level: "info",
+      event: "started",
+      job: "backup",
+      run: "r3f2",
+      pid: 123,
+      scheduled: "2026-11-27T04:20:00.121Z",
+      late_ms: 2,
+      attempt: 1,
+    });
+  });
+
+  it("renders finished with exit_code, signal, duration_ms, attempt, and error when it could not start", () => {
+    expect(parse(finished)).toMatchObject({ exit_code: 0, signal: null, duration_ms: 1200, attempt: 1 });
+    expect(parse(finished)).not.toHaveProperty("error");
+    expect(parse(failed)).toMatchObject({
+      exit_code: null,
+      error: "cannot run /x: no such file (ENOENT)",
+      level: "error",
+    });
+  });
+
+  it("renders other events with snake_case keys", () => {
+    expect(
+      parse({ timeMs: T, level: "warn", event: "skipped", job: "backup", reason: "still running" }),
+    ).toEqual({
+      time: "2026-11-27T04:20:00.123Z",
+      level: "warn",
+      event: "skipped",
+      job: "backup",
+      reason: "still running",
+    });
+    expect(
+      parse({ timeMs: T, level: "error", event: "timed_out", ...ids, timeoutMs: 5000, signal: "SIGTERM" }),
+    ).toMatchObject({
+      timeout_ms: 5000,
+      signal: "SIGTERM",
+    });
+    expect(
+      parse({
+        timeMs: T,
+        level: "info",
+        event: "scheduled",
+        job: "b",
+        trigger: "every 5m",
+        nextMs: undefined,
+      }),
+    ).toMatchObject({
+      next: null,
+    });
+    expect(
+      parse({ timeMs: T, level: "warn", event: "clock_jump", deltaMs: -3000, direction: "backward" }),
+    ).toEqual({
+      time: "2026-11-27T04:20:00.123Z",
+      level: "warn",
+      event: "clock_jump",
+      delta_ms: -3000,
+      direction: "backward",
+    });
+  });
+});
+
+describe("pretty and plain formats", () => {
+  const plain = createPrettyFormatter({ colorLevel: 0 });
+  const journal = createPrettyFormatter({ colorLevel: 0, journal: true });
+
+  it("shows output lines with time, job, run and stream mark", () => {
+    expect(plain(output("line text"))).toBe("2026-11-27T04:20:00.123Z backup[r3f2] | line text");
+    expect(plain(output("bad thing", "stderr"))).toBe("2026-11-27T04:20:00.123Z backup[r3f2] ! bad thing");
+  });
+
+  it("tells the lifecycle in sentences", () => {
+    expect(plain(started)).toBe("2026-11-27T04:20:00.123Z backup[r3f2] started (pid 123, 2 ms late)");
+    expect(plain(finished)).toBe("2026-11-27T04:20:00.123Z backup[r3f2] finished: exit 0 in 1.2s");
+    expect(plain(failed)).toBe(
+      "2026-11-27T04:20:00.123Z backup[r3f2] could not start: cannot run /x: no such file (ENOENT) (attempt 2)",
+    );
+    expect(plain({ ...finished, exitCode: null, signal: "SIGKILL", durationMs: 65_000 } as LogEvent)).toBe(
+      "2026-11-27T04:20:00.123Z backup[r3f2] finished: killed by SIGKILL in 1m05s",
+    );
+    expect(plain({ timeMs: T, level: "warn", event: "retrying", ...ids, attempt: 2, delayMs: 2000 })).toBe(
+      "2026-11-27T04:20:00.123Z backup[r3f2] retrying in 2.0s (attempt 2)",
+    );
+    expect(
+      plain({ timeMs: T, level: "warn", event: "skipped", job: "backup", reason: "still running" }),
+    ).toBe("2026-11-27T04:20:00.123Z backup skipped: still running");
+  });
+
+  it("has no colour at level 0 and colour above it", () => {
+    expect(plain(output("x"))).not.toContain("\u001b[");
+    expect(createPrettyFormatter({ colorLevel: 1 })(output("x", "stderr"))).toContain("\u001b[");
+    expect(createFormatter("plain", { colorLevel: 3 })(failed)).not.toContain("\u001b[");
+    expect(createFormatter("json", { colorLevel: 3, journal: true })(failed)).toBe(formatJson(failed));
+  });
+
+  it("for the journal drops timestamps and prefixes sd-daemon priorities", () => {
+    expect(journal(output("fine"))).toBe("<6>backup[r3f2] | fine");
+    expect(journal(output("oops", "stderr"))).toBe("<3>backup[r3f2] ! oops");
+    expect(journal(started)).toBe("<6>backup[r3f2] started (pid 123, 2 ms late)");
+    expect(journal(failed)).toMatch(/^<3>backup\[r3f2\] could not start/);
+    expect(journal({ timeMs: T, level: "warn", event: "warning", message: "odd" })).toBe("<4>warning: odd");
+    expect(journal({ timeMs: T, level: "error", event: "error", message: "bad" })).toBe("<3>error: bad");
+  });
+});
+
+describe("colorLevel", () => {
+  const tty = { isTTY: true };
+  it("turns colour off for NO_COLOR and --no-color, even on a terminal or when forced", () => {
+    expect(colorLevel({ ...tty, env: { NO_COLOR: "1" } })).toBe(0);
+    expect(colorLevel({ ...tty, env: { NO_COLOR: "1", FORCE_COLOR: "1" } })).toBe(0);
+    expect(colorLevel({ ...tty, env: {}, noColorFlag: true })).toBe(0);
+  });
+
+  it("ignores an empty NO_COLOR", () => {
+    expect(colorLevel({ ...tty, env: { NO_COLOR: "" } })).toBe(1);
+  });
+
+  it("follows FORCE_COLOR, also when piped", () => {
+    expect(colorLevel({ isTTY: false, env: { FORCE_COLOR: "1" } })).toBe(1);
+    expect(colorLevel({ isTTY: false, env: { FORCE_COLOR: "" } })).toBe(1);
+    expect(colorLevel({ isTTY: false, env: { FORCE_COLOR: "3" } })).toBe(3);
+    expect(colorLevel({ ...tty, env: { FORCE_COLOR: "0" } })).toBe(0);
+    expect(colorLevel({ ...tty, env: { FORCE_COLOR: "false" } })).toBe(0);
+  });
+
+  it("colours a terminal only, at the depth it announces, and never TERM=dumb", () => {
+    expect(colorLevel({ isTTY: false, env: {} })).toBe(0);
+    expect(colorLevel({ isTTY: false, env: { CI: "true" } })).toBe(0);
+    expect(colorLevel({ ...tty, env: { TERM: "dumb" } })).toBe(0);
+    expect(colorLevel({ ...tty, env: { TERM: "xterm-256color" } })).toBe(2);
+    expect(colorLevel({ ...tty, env: { COLORTERM: "truecolor" } })).toBe(3);
+  });
+});

@@ -1,0 +1,123 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import type { LogEvent } from "../../src/log/events.js";
+import { LogSink, MemorySink } from "../../src/log/sink.js";
+import { settle } from "../helpers/settle.js";
+
+const line = (text: string): LogEvent => ({
+  timeMs: 0,
+  level: "info",
+  event: "output",
+  job: "j",
+  run: "r",
+  stream: "stdout",
+  line: text,
+});
+const format = (event: LogEvent) => (event.event === "output" ? event.line : event.event);
+
+/** A Writable that keeps each write() call and completes it only when told to. */
+class SlowStream extends Writable {
+  readonly writes: string[] = [];
+  private pending: (() => void)[] = [];
+  constructor(highWaterMark: number) {
+    super({ highWaterMark, decodeStrings: false });
+  }
+  override _write(chunk: string, _encoding: string, callback: () => void): void {
+    this.writes.push(chunk);
+    this.pending.push(callback);
+  }
+  finishAll(): void {
+    for (const callback of this.pending.splice(0)) callback();
+  }
+}
+
+describe("LogSink", () => {
+  it("joins the lines written in one turn into one write", async () => {
+    const stream = new SlowStream(1 << 20);
+    const sink = new LogSink(stream, format);
+    sink.write(line("a"));
+    sink.write(line("b"));
+    expect(stream.writes).toEqual([]);
+    await settle(1);
+    expect(stream.writes).toEqual(["a\nb\n"]);
+  });
+
+  it("needs draining while the stream is full, until it drains", async () => {
+    const stream = new SlowStream(4);
+    const sink = new LogSink(stream, format);
+    let drained = false;
+    sink.write(line("hello world"));
+    await settle(1);
+    expect(sink.needDrain()).toBe(true);
+    sink.onceDrained(() => {
+      drained = true;
+    });
+    stream.finishAll();
+    await settle();
+    expect(sink.needDrain()).toBe(false);
+    expect(drained).toBe(true);
+  });
+
+  it("writes at once when more than the high-water mark is buffered", () => {
+    const stream = new SlowStream(1 << 20);
+    const sink = new LogSink(stream, format, { highWaterChars: 10 });
+    sink.write(line("0123456789"));
+    expect(stream.writes).toEqual(["0123456789\n"]);
+  });
+
+  it("reports a write error once, then drops output and releases waiting producers", async () => {
+    const errors: Error[] = [];
+    let writes = 0;
+    const stream = new Writable({
+      highWaterMark: 1,
+      write(_chunk, _encoding, callback) {
+        writes++;
+        callback(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+      },
+    });
+    const sink = new LogSink(stream, format, { onError: (error) => errors.push(error) });
+    let released = false;
+    sink.write(line("one"));
+    await settle(1);
+    sink.onceDrained(() => {
+      released = true;
+    });
+    await settle();
+    for (let i = 0; i < 100; i++) sink.write(line("more"));
+    await settle();
+    expect(errors.map((e) => e.message)).toEqual(["write EPIPE"]);
+    expect(writes).toBe(1);
+    expect(released).toBe(true);
+    expect(sink.needDrain()).toBe(false);
+    await sink.flush();
+  });
+
+  it("flush() resolves once everything is handed over", async () => {
+    const stream = new SlowStream(1);
+    const sink = new LogSink(stream, format);
+    sink.write(line("x"));
+    let flushed = false;
+    void sink.flush().then(() => {
+      flushed = true;
+    });
+    await settle();
+    expect(flushed).toBe(false);
+    stream.finishAll();
+    await settle();
+    expect(flushed).toBe(true);
+  });
+});
+
+describe("MemorySink", () => {
+  it("collects events and never asks to wait", async () => {
+    const sink = new MemorySink();
+    sink.write(line("a"));
+    sink.write({ timeMs: 0, level: "warn", event: "skipped", job: "j", reason: "busy" });
+    sink.write({ ...line("b"), stream: "stderr" } as LogEvent);
+    expect(sink.outputLines()).toEqual(["a", "b"]);
+    expect(sink.outputLines("stderr")).toEqual(["b"]);
+    expect(sink.ofType("skipped")[0]?.reason).toBe("busy");
+    expect(sink.needDrain()).toBe(false);
+    await sink.flush();
+  });
+});
