@@ -5,7 +5,13 @@ import { DURATION_PATTERN } from "./duration.js";
 // editors, so the two can never disagree. Semantic checks (cron, zones, dates) follow in validate.ts.
 
 const describeValue = (input: unknown): string =>
-  input === null ? "null" : Array.isArray(input) ? "a list" : typeof input === "object" ? "a map" : JSON.stringify(input);
+  input === null
+    ? "null"
+    : Array.isArray(input)
+      ? "a list"
+      : typeof input === "object"
+        ? "a map"
+        : JSON.stringify(input);
 
 const duration = (what: string) =>
   z
@@ -16,7 +22,8 @@ const duration = (what: string) =>
           : `expected a duration like 30s, 5m or 1h30m, got ${describeValue(issue.input)}`,
     })
     .regex(new RegExp(DURATION_PATTERN), {
-      error: (issue) => `"${issue.input}" is not a duration: use a number and a unit (ms, s, m, h, d), e.g. 30s, 5m, 1h30m`,
+      error: (issue) =>
+        `"${issue.input}" is not a duration: use a number and a unit (ms, s, m, h, d), e.g. 30s, 5m, 1h30m`,
     })
     .describe(what);
 
@@ -27,7 +34,8 @@ const envMap = z
   .record(
     z.string(),
     z.union([z.string(), z.number(), z.boolean()], {
-      error: (issue) => `an environment value must be text, a number or true/false, got ${describeValue(issue.input)}`,
+      error: (issue) =>
+        `an environment value must be text, a number or true/false, got ${describeValue(issue.input)}`,
     }),
     { error: (issue) => `expected a map of NAME: value, got ${describeValue(issue.input)}` },
   )
@@ -39,11 +47,15 @@ const idOrName = z.union([z.string(), z.number().int().nonnegative()], {
 
 /** The options a job can take from `defaults`: everything but the trigger and the command. */
 export const jobOptionsShape = {
-  timezone: text("IANA zone for cron and at, e.g. Europe/Berlin (default: the file's, then the system's)").optional(),
+  timezone: text(
+    "IANA zone for cron and at, e.g. Europe/Berlin (default: the file's, then the system's)",
+  ).optional(),
   jitter: duration("Add a random delay in [0, jitter) to each fire").optional(),
   cwd: text("Working directory (default: the schedule file's folder); relative to the file").optional(),
   env: envMap.optional(),
-  timeout: duration("Stop the run after this long: kill_signal to its process group, SIGKILL after kill_grace").optional(),
+  timeout: duration(
+    "Stop the run after this long: kill_signal to its process group, SIGKILL after kill_grace",
+  ).optional(),
   kill_signal: text("Signal sent on timeout, replace and shutdown (default SIGTERM)").optional(),
   kill_grace: duration("How long to wait after kill_signal before SIGKILL (default 10s)").optional(),
   overlap: z
@@ -57,18 +69,24 @@ export const jobOptionsShape = {
       {
         attempts: z
           .number({ error: (issue) => `expected a whole number >= 1, got ${describeValue(issue.input)}` })
-          .int({ error: "expected a whole number >= 1" })
-          .min(1, { error: "expected a whole number >= 1" })
+          .int({ error: (issue) => `expected a whole number >= 1, got ${describeValue(issue.input)}` })
+          .min(1, { error: (issue) => `expected a whole number >= 1, got ${describeValue(issue.input)}` })
           .describe("Total attempts, the first included"),
         delay: duration("Wait before the first retry (default 10s)").optional(),
         backoff: z
           .number({ error: (issue) => `expected a number >= 1, got ${describeValue(issue.input)}` })
-          .min(1, { error: "expected a number >= 1 (1 = a constant delay)" })
+          .min(1, {
+            error: (issue) =>
+              `expected a number >= 1 (1 = a constant delay), got ${describeValue(issue.input)}`,
+          })
           .describe("Multiply the delay by this after each retry (default 2)")
           .optional(),
         max_delay: duration("The longest wait between attempts (default 10m)").optional(),
       },
-      { error: (issue) => `expected a map with attempts, delay, backoff, max_delay, got ${describeValue(issue.input)}` },
+      {
+        error: (issue) =>
+          `expected a map with attempts, delay, backoff, max_delay, got ${describeValue(issue.input)}`,
+      },
     )
     .describe("Retry a failed run; the retries belong to the same run id")
     .optional(),
@@ -91,19 +109,34 @@ export const jobSchema = z
         .boolean({ error: (issue) => `expected true or false, got ${describeValue(issue.input)}` })
         .describe("With every: also run once at start (default false)")
         .optional(),
-      cron: text("Cron expression: 5 fields, or 6 with seconds first; evaluated in the job's zone").optional(),
+      cron: text(
+        "Cron expression: 5 fields, or 6 with seconds first; evaluated in the job's zone",
+      ).optional(),
       after: duration("Run once, this long after start").optional(),
       at: z
         .union([atTime, z.array(atTime).min(1, { error: "the list of times is empty" })], {
-          error: (issue) => `expected a date-time like "2026-12-01 09:00" or a list of them, got ${describeValue(issue.input)}`,
+          error: (issue) =>
+            `expected a date-time like "2026-12-01 09:00" or a list of them, got ${describeValue(issue.input)}`,
         })
         .describe('Run once at each time: "2026-12-01 09:00" (in the job\'s zone) or with an offset')
         .optional(),
       run: z
-        .union([z.string(), z.array(z.string()).min(1, { error: "the command list is empty" })], {
-          error: (issue) =>
-            `expected a command: a string (run by the shell) or a list (argv, no shell), got ${describeValue(issue.input)}`,
-        })
+        .union(
+          [
+            z.string(),
+            z
+              .array(
+                z.string({
+                  error: (issue) => `the items of a command list are text, got ${describeValue(issue.input)}`,
+                }),
+              )
+              .min(1, { error: "the command list is empty" }),
+          ],
+          {
+            error: (issue) =>
+              `expected a command: a string (run by the shell) or a list (argv, no shell), got ${describeValue(issue.input)}`,
+          },
+        )
         .describe("The command: a string runs through `shell -c`; a list is argv, with no shell"),
       ...jobOptionsShape,
     },
@@ -125,8 +158,8 @@ export const scheduleSchema = z
       env: envMap.optional(),
       max_parallel: z
         .number({ error: (issue) => `expected a whole number >= 1, got ${describeValue(issue.input)}` })
-        .int({ error: "expected a whole number >= 1" })
-        .min(1, { error: "expected a whole number >= 1" })
+        .int({ error: (issue) => `expected a whole number >= 1, got ${describeValue(issue.input)}` })
+        .min(1, { error: (issue) => `expected a whole number >= 1, got ${describeValue(issue.input)}` })
         .describe("At most this many runs at once across all jobs; further fires wait in line")
         .optional(),
       defaults: z

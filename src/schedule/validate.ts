@@ -4,14 +4,20 @@ import type * as z from "zod";
 import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
 import { CronSchedule, CronSyntaxError } from "./cron.js";
 import { formatDuration, parseDuration } from "./duration.js";
-import { parseScheduleText, positionOf, type ScheduleSource, toPlainValue } from "./read.js";
+import {
+  parseScheduleText,
+  plainValueProblem,
+  positionOf,
+  type ScheduleSource,
+  toPlainValue,
+} from "./read.js";
 import {
   JOB_KEYS,
   JOB_OPTION_KEYS,
-  RETRY_KEYS,
   type RawJob,
   type RawJobOptions,
   type RawSchedule,
+  RETRY_KEYS,
   scheduleSchema,
   TOP_LEVEL_KEYS,
 } from "./schema.js";
@@ -54,6 +60,8 @@ export function validateSchedule(source: ScheduleSource, options: ValidateOption
 class Validator {
   private readonly problems: ScheduleProblem[] = [];
   private readonly warnings: ScheduleWarning[] = [];
+  /** Paths of keys that an unknown key probably meant (`evry` → jobs.x.every): not also reported as missing. */
+  private readonly guessed = new Set<string>();
 
   constructor(
     private readonly source: ScheduleSource,
@@ -61,15 +69,22 @@ class Validator {
   ) {}
 
   run(): Schedule {
-    const raw = this.structure();
-    const schedule = raw && this.semantics(raw);
+    const structure = this.structure();
+    const schedule = structure && this.semantics(structure.raw, structure.original);
     if (this.problems.length > 0 || !schedule) throw new ScheduleErrors(this.sorted(this.problems));
     return schedule;
   }
 
   private problem(path: Path, message: string, hint?: string, at: "value" | "key" = "value"): void {
     const { line, col } = positionOf(this.source, path, at);
-    this.problems.push({ file: this.source.file, line, col, path: path.join("."), message, ...(hint ? { hint } : {}) });
+    this.problems.push({
+      file: this.source.file,
+      line,
+      col,
+      path: path.join("."),
+      message,
+      ...(hint ? { hint } : {}),
+    });
   }
 
   private warning(path: Path, message: string): void {
@@ -81,17 +96,29 @@ class Validator {
     return items.sort((a, b) => a.line - b.line || a.col - b.col);
   }
 
-  /** The zod pass: shapes, types, unknown keys. */
-  private structure(): RawSchedule | undefined {
+  /**
+   * The zod pass: shapes, types, unknown keys. When it finds mistakes, the parts that are well formed
+   * are still returned (`raw`, with the broken parts left out) so that the second pass can report
+   * their mistakes too: every mistake at once, not one pass at a time.
+   */
+  private structure(): { raw: RawSchedule; original: Record<string, unknown> } | undefined {
     let value: unknown;
     try {
       value = toPlainValue(this.source);
     } catch (error) {
-      this.problem([], `the file cannot be read as data: ${(error as Error).message}`, "avoid deeply nested aliases");
+      this.problems.push(plainValueProblem(this.source, error));
       return undefined;
     }
     if (value === null || value === undefined) {
       this.problem([], "the file is empty", "add a `jobs:` map; see schedules.example.yaml");
+      return undefined;
+    }
+    if (!isPlainObject(value)) {
+      this.problem(
+        [],
+        `expected a map with a \`jobs:\` key, got ${describe(value)}`,
+        "start the file with `jobs:` at the left margin and put each job under it",
+      );
       return undefined;
     }
     const result = scheduleSchema.safeParse(value, { reportInput: true });
@@ -99,17 +126,46 @@ class Validator {
       if (Object.keys(result.data.jobs).length === 0) {
         this.problem(["jobs"], "there are no jobs", "add at least one job under `jobs:`");
       }
-      return result.data;
+      return { raw: result.data, original: value };
     }
-    for (const issue of result.error.issues) this.fromZod(issue);
-    return undefined;
+    this.fromZod(result.error.issues, value);
+    return { raw: salvage(value, result.error.issues), original: value };
   }
 
-  private fromZod(issue: z.core.$ZodIssue): void {
-    const path = issue.path as Path;
+  private fromZod(issues: readonly z.core.$ZodIssue[], value: Record<string, unknown>): void {
+    // A key the user misspelt is reported once, as unknown with a suggestion, not also as missing.
+    const guessed = this.guessed;
+    for (const issue of issues) {
+      if (issue.code !== "unrecognized_keys") continue;
+      const allowed = allowedKeysAt(issue.path as Path);
+      for (const key of issue.keys) {
+        const guess = closest(key, allowed);
+        if (guess) guessed.add([...issue.path, guess].join("."));
+      }
+    }
+    for (const issue of issues) this.fromZodIssue(issue, issue.path as Path, value, guessed);
+  }
+
+  private fromZodIssue(
+    issue: z.core.$ZodIssue,
+    path: Path,
+    value: unknown,
+    guessed: ReadonlySet<string>,
+  ): void {
     if (issue.code === "unrecognized_keys") {
       const allowed = allowedKeysAt(path);
       for (const key of issue.keys) {
+        if (path.length === 1 && path[0] === "defaults" && JOB_KEYS.includes(key)) {
+          this.problem(
+            [...path, key],
+            key === "run"
+              ? "`run` cannot be a default: each job names its own command"
+              : `\`${key}\` cannot be a default: each job names its own trigger`,
+            `move \`${key}\` into each job that needs it`,
+            "key",
+          );
+          continue;
+        }
         const guess = closest(key, allowed);
         this.problem(
           [...path, key],
@@ -129,24 +185,78 @@ class Validator {
       );
       return;
     }
-    if (issue.code === "invalid_type" && issue.input === undefined) {
+    if (isMissing(value, path)) {
+      if (guessed.has(path.join("."))) return;
       const key = String(path[path.length - 1]);
-      const what = key === "run" ? "the command to run (a string, or a list for argv)" : key === "jobs" ? "the map of jobs" : key;
-      this.problem(path, `missing \`${key}\`: ${what}`, undefined, "key");
+      this.problem(path, `missing \`${key}\`: ${MISSING[key] ?? "it is required"}`, MISSING_HINT[key], "key");
       return;
     }
-    this.problem(path, issue.message);
+    if (issue.code === "invalid_union") {
+      // A list whose items are wrong: report the items, not the whole value.
+      const branch = issue.errors.find(
+        (errors) => errors.length > 0 && errors.every((e) => e.path.length > 0),
+      );
+      if (branch) {
+        for (const inner of branch)
+          this.fromZodIssue(inner, [...path, ...(inner.path as Path)], value, guessed);
+        return;
+      }
+    }
+    const input = "input" in issue ? issue.input : undefined;
+    if (issue.code === "invalid_value" && typeof input === "string") {
+      const guess = closest(input, issue.values.map(String));
+      this.problem(path, issue.message, guess ? `did you mean \`${guess}\`?` : undefined);
+      return;
+    }
+    if (issue.code === "invalid_type" && issue.expected === "boolean" && typeof input === "string") {
+      const lower = input.toLowerCase();
+      const meant = ["yes", "y", "on"].includes(lower)
+        ? "true"
+        : ["no", "n", "off"].includes(lower)
+          ? "false"
+          : undefined;
+      this.problem(
+        path,
+        issue.message,
+        meant ? `YAML 1.2 reads \`${input}\` as text: write ${meant}` : "write true or false",
+      );
+      return;
+    }
+    this.problem(path, issue.message, this.hintFor(path, input));
+  }
+
+  private hintFor(path: Path, input: unknown): string | undefined {
+    const key = String(path[path.length - 1]);
+    const parent = path[path.length - 2];
+    if (path.length === 2 && path[0] === "jobs") {
+      return input === null
+        ? "indent the job's keys under its name: a trigger such as `every: 1h` and `run:`"
+        : "put the command under `run:` and add a trigger, e.g. `every: 1h`";
+    }
+    if (parent === "env")
+      return input === null ? 'write "" for an empty value' : "write the value as one piece of text";
+    if (parent === "run" && typeof input === "number") return `quote it: "${input}"`;
+    return HINTS[key]?.(input);
   }
 
   /** The second pass: triggers, zones, cron expressions, dates, durations, defaults. */
-  private semantics(raw: RawSchedule): Schedule | undefined {
-    const fileZone = this.zone(raw.timezone, ["timezone"]) ?? this.options.systemZone;
+  private semantics(raw: RawSchedule, original: Record<string, unknown>): Schedule | undefined {
+    // A zone that is wrong (or was left out as malformed) is reported once; the jobs that would use it
+    // get no zone, and the checks that need one are skipped rather than run in a zone not meant.
+    const fileZone = this.zone(raw.timezone, ["timezone"], original.timezone);
     const defaults = raw.defaults ?? {};
-    const defaultsZone = this.zone(defaults.timezone, ["defaults", "timezone"]);
+    const defaultsZone = this.zone(
+      defaults.timezone,
+      ["defaults", "timezone"],
+      field(original.defaults, "timezone"),
+    );
+    const originalJobs = isPlainObject(original.jobs) ? original.jobs : {};
     const jobs: JobSpec[] = [];
-    for (const [name, job] of Object.entries(raw.jobs)) {
-      const spec = this.job(name, job, defaults, {
-        zone: this.zone(job.timezone, ["jobs", name, "timezone"]) ?? defaultsZone ?? fileZone,
+    for (const [name, job] of Object.entries(raw.jobs ?? {})) {
+      const originalJob = isPlainObject(originalJobs[name]) ? originalJobs[name] : job;
+      const jobZone = this.zone(job.timezone, ["jobs", name, "timezone"], originalJob.timezone);
+      const spec = this.job(name, job, originalJob, defaults, {
+        zone: pickZone(jobZone, pickZone(defaultsZone, pickZone(fileZone, this.options.systemZone))),
         shell: raw.shell ?? DEFAULT_SHELL,
         env: { ...stringify(raw.env), ...stringify(defaults.env), ...stringify(job.env) },
       });
@@ -155,40 +265,47 @@ class Validator {
     if (this.problems.length > 0) return undefined;
     return {
       file: this.source.file,
-      zone: fileZone,
+      zone: fileZone ?? this.options.systemZone,
       maxParallel: raw.max_parallel,
       jobs,
       warnings: this.sorted(this.warnings),
     };
   }
 
-  private zone(zone: string | undefined, path: Path): string | undefined {
-    if (zone === undefined) return undefined;
+  /** The zone if valid; `null` when one was given but cannot be used (reported), undefined when none was given. */
+  private zone(zone: string | undefined, path: Path, given: unknown): string | null | undefined {
+    if (zone === undefined) return given === undefined ? undefined : null;
     if (isValidZone(zone)) return zone;
     const guess = suggestZone(zone);
     this.problem(
       path,
       `unknown time zone "${zone}"`,
-      guess ? `did you mean "${guess}"?` : "use an IANA zone name such as Europe/Berlin, America/New_York or UTC",
+      guess
+        ? `did you mean "${guess}"?`
+        : "use an IANA zone name such as Europe/Berlin, America/New_York or UTC",
     );
-    return undefined;
+    return null;
   }
 
   private job(
     name: string,
     job: RawJob,
+    original: Record<string, unknown>,
     defaults: RawJobOptions,
-    context: { zone: string; shell: string; env: Record<string, string> },
+    context: { zone: string | null; shell: string; env: Record<string, string> },
   ): JobSpec | undefined {
     const at = (key: string): Path => ["jobs", name, key];
     const option = <K extends keyof RawJobOptions>(key: K): { value: RawJobOptions[K]; path: Path } =>
-      job[key] !== undefined ? { value: job[key], path: at(key) } : { value: defaults[key], path: ["defaults", key] };
+      job[key] !== undefined
+        ? { value: job[key], path: at(key) }
+        : { value: defaults[key], path: ["defaults", key] };
 
-    const trigger = this.trigger(name, job, context.zone);
+    const trigger = this.trigger(name, job, original, context.zone);
     const jitterMs = this.duration(option("jitter")) ?? 0;
     const timeout = option("timeout");
     const timeoutMs = this.duration(timeout);
-    if (timeoutMs === 0) this.problem(timeout.path, "a timeout of 0 would stop every run at once", "remove it for no timeout");
+    if (timeoutMs === 0)
+      this.problem(timeout.path, "a timeout of 0 would stop every run at once", "remove it for no timeout");
     const killSignal = this.signal(option("kill_signal"));
     const killGraceMs = this.duration(option("kill_grace")) ?? DEFAULT_KILL_GRACE_MS;
     const overlap = option("overlap").value ?? "skip";
@@ -196,10 +313,10 @@ class Validator {
     const user = this.identity(option("user"), "user");
     const group = this.identity(option("group"), "group");
     const cwd = resolve(dirname(this.source.file), option("cwd").value ?? ".");
-    const command = this.command(job.run, at("run"), context.shell);
+    const command = job.run === undefined ? undefined : this.command(job.run, at("run"), context.shell);
     if (!trigger || !command) return undefined;
 
-    const periodMs = this.periodOf(trigger);
+    const periodMs = this.periodOf(trigger, name);
     if (periodMs !== undefined && overlap === "allow" && timeoutMs !== undefined && timeoutMs > periodMs) {
       this.warning(
         timeout.path,
@@ -231,10 +348,18 @@ class Validator {
     };
   }
 
-  private trigger(name: string, job: RawJob, zone: string): Trigger | undefined {
-    const present = TRIGGER_KEYS.filter((key) => job[key] !== undefined);
+  private trigger(
+    name: string,
+    job: RawJob,
+    original: Record<string, unknown>,
+    zone: string | null,
+  ): Trigger | undefined {
+    // What the user wrote counts, even a trigger whose value was malformed (and is reported already).
+    const present = TRIGGER_KEYS.filter((key) => original[key] !== undefined);
     const at = (key: string): Path => ["jobs", name, key];
     if (present.length === 0) {
+      // `evry: 30s` is reported as an unknown key with its suggestion; that is enough.
+      if (TRIGGER_KEYS.some((key) => this.guessed.has(`jobs.${name}.${key}`))) return undefined;
       this.problem(["jobs", name], "this job has no trigger", "add one of every, cron, after or at", "key");
       return undefined;
     }
@@ -247,15 +372,25 @@ class Validator {
       );
       return undefined;
     }
-    if (job.now !== undefined && job.every === undefined) {
-      this.problem(at("now"), "`now` goes with `every` only", "remove it", "key");
+    if (original.now !== undefined && original.every === undefined) {
+      this.problem(
+        at("now"),
+        "`now` goes with `every` only",
+        "remove it; to also run once at start, add a job with `after: 0s`",
+        "key",
+      );
     }
     const kind = present[0]!;
+    if (job[kind] === undefined) return undefined;
     if (kind === "every") {
       const intervalMs = this.duration({ value: job.every, path: at("every") });
       if (intervalMs === undefined) return undefined;
       if (intervalMs === 0) {
-        this.problem(at("every"), "an interval of 0 would run the job without pause", "use a positive duration such as 30s");
+        this.problem(
+          at("every"),
+          "an interval of 0 would run the job without pause",
+          "use a positive duration such as 30s",
+        );
         return undefined;
       }
       return { kind, intervalMs, now: job.now ?? false };
@@ -265,19 +400,26 @@ class Validator {
       return delayMs === undefined ? undefined : { kind, delayMs };
     }
     if (kind === "cron") {
+      let cron: CronSchedule;
       try {
-        CronSchedule.parse(job.cron!, { zone, hashSeed: name });
+        // Without a usable zone the expression is still checked (in UTC), but gives no trigger.
+        cron = CronSchedule.parse(job.cron!, { zone: zone ?? "UTC", hashSeed: name });
       } catch (error) {
         if (!(error instanceof CronSyntaxError)) throw error;
         this.problem(at("cron"), error.message, error.hint);
         return undefined;
       }
-      return { kind, expression: job.cron!, zone };
+      for (const warning of cron.warnings) this.warning(at("cron"), warning);
+      return zone === null ? undefined : { kind, expression: job.cron!, zone };
     }
     return this.atTrigger(name, job.at!, zone);
   }
 
-  private atTrigger(name: string, rawTimes: string | number | (string | number)[], zone: string): Trigger | undefined {
+  private atTrigger(
+    name: string,
+    rawTimes: string | number | (string | number)[],
+    zone: string | null,
+  ): Trigger | undefined {
     const list = Array.isArray(rawTimes) ? rawTimes : [rawTimes];
     const times: { timeMs: number; text: string }[] = [];
     let ok = true;
@@ -285,6 +427,10 @@ class Validator {
       const path: Path = Array.isArray(rawTimes) ? ["jobs", name, "at", index] : ["jobs", name, "at"];
       if (typeof value !== "string") {
         this.problem(path, `expected a date-time as text, got ${value}`, 'write it like "2026-12-01 09:00"');
+        ok = false;
+        return;
+      }
+      if (zone === null) {
         ok = false;
         return;
       }
@@ -298,7 +444,9 @@ class Validator {
         ok = false;
       }
     });
-    return ok ? { kind: "at", times: times.sort((a, b) => a.timeMs - b.timeMs), zone } : undefined;
+    return ok && zone !== null
+      ? { kind: "at", times: times.sort((a, b) => a.timeMs - b.timeMs), zone }
+      : undefined;
   }
 
   private duration({ value, path }: { value: string | undefined; path: Path }): number | undefined {
@@ -310,20 +458,35 @@ class Validator {
 
   private signal({ value, path }: { value: string | undefined; path: Path }): NodeJS.Signals {
     if (value === undefined) return "SIGTERM";
-    const name = (value.toUpperCase().startsWith("SIG") ? value.toUpperCase() : `SIG${value.toUpperCase()}`) as NodeJS.Signals;
+    const name = (
+      value.toUpperCase().startsWith("SIG") ? value.toUpperCase() : `SIG${value.toUpperCase()}`
+    ) as NodeJS.Signals;
     if (name in osConstants.signals) return name;
-    this.problem(path, `unknown signal "${value}"`, "use a signal name such as SIGTERM, SIGINT, SIGHUP or SIGQUIT");
+    const bare = value.toUpperCase().replace(/^SIG/, "");
+    const guess = closest(
+      bare,
+      Object.keys(osConstants.signals).map((signal) => signal.replace(/^SIG/, "")),
+    );
+    this.problem(
+      path,
+      `unknown signal "${value}"`,
+      guess ? `did you mean SIG${guess}?` : "use a signal name such as SIGTERM, SIGINT, SIGHUP or SIGQUIT",
+    );
     return "SIGTERM";
   }
 
   private retry({ value, path }: { value: RawJobOptions["retry"]; path: Path }): RetrySpec | undefined {
     if (value === undefined) return undefined;
     const delayMs = this.duration({ value: value.delay, path: [...path, "delay"] }) ?? DEFAULT_RETRY_DELAY_MS;
-    const maxDelayMs = this.duration({ value: value.max_delay, path: [...path, "max_delay"] }) ?? DEFAULT_RETRY_MAX_DELAY_MS;
+    const maxDelayMs =
+      this.duration({ value: value.max_delay, path: [...path, "max_delay"] }) ?? DEFAULT_RETRY_MAX_DELAY_MS;
     return { attempts: value.attempts, delayMs, backoff: value.backoff ?? DEFAULT_RETRY_BACKOFF, maxDelayMs };
   }
 
-  private identity({ value, path }: { value: string | number | undefined; path: Path }, what: string): string | undefined {
+  private identity(
+    { value, path }: { value: string | number | undefined; path: Path },
+    what: string,
+  ): string | undefined {
     if (value === undefined) return undefined;
     if (!this.options.isRoot) {
       const message = `running as another ${what} needs tdefer to run as root`;
@@ -343,17 +506,21 @@ class Validator {
     }
     const [file, ...args] = run;
     if (!file) {
-      this.problem([...path, 0], "the program name is empty", "the first item of the list is the program to run");
+      this.problem(
+        [...path, 0],
+        "the program name is empty",
+        "the first item of the list is the program to run",
+      );
       return undefined;
     }
     return { kind: "argv", argv: [file, ...args] };
   }
 
   /** The time between fires, where there is one, for the warnings. */
-  private periodOf(trigger: Trigger): number | undefined {
+  private periodOf(trigger: Trigger, name: string): number | undefined {
     if (trigger.kind === "every") return trigger.intervalMs;
     if (trigger.kind !== "cron") return undefined;
-    const cron = CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: "" });
+    const cron = CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: name });
     const first = cron.nextAfter(this.options.nowMs);
     const second = first && cron.nextAfter(first.timeMs);
     return first && second ? second.timeMs - first.timeMs : undefined;
@@ -367,7 +534,108 @@ function allowedKeysAt(path: Path): string[] {
   return JOB_KEYS;
 }
 
+const describe = (value: unknown): string =>
+  value === null
+    ? "null"
+    : Array.isArray(value)
+      ? "a list"
+      : typeof value === "object"
+        ? "a map"
+        : JSON.stringify(value);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function field(value: unknown, key: string): unknown {
+  return isPlainObject(value) ? value[key] : undefined;
+}
+
+/** A zone given (valid or null for broken) wins over the fallback; undefined means "not given". */
+function pickZone(zone: string | null | undefined, fallback: string | null): string | null {
+  return zone === undefined ? fallback : zone;
+}
+
+/** Whether the issue at `path` is about a key that is not there at all. */
+function isMissing(value: unknown, path: Path): boolean {
+  if (path.length === 0) return false;
+  let parent: unknown = value;
+  for (const part of path.slice(0, -1)) {
+    if (!isPlainObject(parent) && !Array.isArray(parent)) return false;
+    parent = (parent as Record<string, unknown>)[String(part)];
+  }
+  return isPlainObject(parent) && parent[String(path[path.length - 1])] === undefined;
+}
+
+/** What a required key is for, when it is missing. */
+const MISSING: Readonly<Record<string, string>> = {
+  jobs: "the map of jobs",
+  run: "the command to run (a string, or a list for argv)",
+  attempts: "how many attempts in all, the first included",
+};
+const MISSING_HINT: Readonly<Record<string, string | undefined>> = {
+  jobs: "add `jobs:` with at least one job under it",
+  run: "e.g. `run: ./backup.sh`, or `run: [/usr/bin/backup, --full]` for argv without a shell",
+  attempts: "e.g. `retry: { attempts: 3 }`",
+};
+
+/** Hints for wrong values, by key. */
+const HINTS: Readonly<Record<string, ((input: unknown) => string | undefined) | undefined>> = {
+  version: () => "write `version: 1`, or leave the line out",
+  retry: (input) =>
+    typeof input === "number"
+      ? `write \`retry: { attempts: ${input} }\``
+      : "e.g. `retry: { attempts: 3, delay: 30s }`",
+  env: () => "write one `NAME: value` per line",
+  shell: () => "name one program, e.g. /bin/bash; string commands run as `shell -c COMMAND`",
+  cron: () => 'quote the expression, e.g. cron: "0 3 * * *"',
+  run: (input) => (typeof input === "number" ? `quote it: run: "${input}"` : undefined),
+  at: () => 'write it like "2026-12-01 09:00", or a list of them',
+};
+
+/**
+ * The well-formed part of a file that failed the zod pass: known keys whose values had no issue, and
+ * jobs that are maps with valid names. Cast to RawSchedule: the second pass treats every key as optional.
+ */
+function salvage(value: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): RawSchedule {
+  const broken = issues
+    .filter((issue) => issue.code !== "unrecognized_keys")
+    .map((issue) => issue.path.map(String));
+  const brokenAt = (path: string[]) =>
+    broken.some((p) => p.length === path.length && path.every((k, i) => p[i] === k));
+  const brokenUnder = (path: string[]) =>
+    broken.some((p) => p.length >= path.length && path.every((k, i) => p[i] === k));
+  const map = (
+    object: unknown,
+    path: string[],
+    keys: readonly string[],
+  ): Record<string, unknown> | undefined => {
+    if (!isPlainObject(object) || brokenAt(path)) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      if (object[key] !== undefined && !brokenUnder([...path, key])) out[key] = object[key];
+    }
+    return out;
+  };
+  const raw =
+    map(
+      value,
+      [],
+      TOP_LEVEL_KEYS.filter((key) => key !== "defaults" && key !== "jobs"),
+    ) ?? {};
+  const defaults = map(value.defaults, ["defaults"], JOB_OPTION_KEYS);
+  if (defaults) raw.defaults = defaults;
+  const jobs: Record<string, unknown> = {};
+  if (isPlainObject(value.jobs) && !brokenAt(["jobs"])) {
+    for (const [name, job] of Object.entries(value.jobs)) {
+      const salvaged = map(job, ["jobs", name], JOB_KEYS);
+      if (salvaged) jobs[name] = salvaged;
+    }
+  }
+  raw.jobs = jobs;
+  return raw as RawSchedule;
+}
+
 function stringify(env: Record<string, string | number | boolean> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(env ?? {}).map(([key, value]) => [key, String(value)]));
 }
-
