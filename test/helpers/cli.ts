@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/tdefer.js", import.meta.url));
@@ -51,11 +52,15 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
   return new CliProcess(args, options).exited;
 }
 
-/** True while a process with this pid exists. */
+/** True while a process with this pid runs; a zombie (dead, not yet reaped by a PID 1 that never reaps) is not. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return false;
   }
