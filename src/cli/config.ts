@@ -3,8 +3,8 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { cosmiconfigSync } from "cosmiconfig";
 import { ScheduleErrors } from "../errors.js";
-import { loadScheduleText, type ValidateOptions } from "../schedule/validate.js";
 import type { Schedule } from "../schedule/types.js";
+import { loadScheduleText, type ValidateOptions } from "../schedule/validate.js";
 import { systemZone } from "../schedule/zone.js";
 
 /** Where `tdefer` looks for a schedule file when none is named, from the working directory up to home. */
@@ -51,13 +51,16 @@ export function loadScheduleFile(file: string, options: Partial<ValidateOptions>
   try {
     const size = statSync(file).size;
     if (size > MAX_FILE_BYTES) {
-      throw new ScheduleFileError(`${file}: the file is ${size} bytes; a schedule file may have at most ${MAX_FILE_BYTES}`);
+      throw new ScheduleFileError(
+        `${file}: the file is ${size} bytes; a schedule file may have at most ${MAX_FILE_BYTES}`,
+      );
     }
     text = readFileSync(file, "utf8");
   } catch (error) {
     if (error instanceof ScheduleFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
     throw new ScheduleFileError(`${file}: cannot read the schedule file: ${why}`);
   }
   return loadScheduleText(text, file, {
@@ -83,7 +86,9 @@ export function reportConfigError(error: unknown, stderr: { write(text: string):
   if (error instanceof ScheduleErrors) {
     stderr.write(`${error.message}\n`);
     const count = error.problems.length;
-    stderr.write(`${count} problem${count === 1 ? "" : "s"} in ${error.problems[0]?.file}; nothing was started\n`);
+    stderr.write(
+      `${count} problem${count === 1 ? "" : "s"} in ${error.problems[0]?.file}; nothing was started\n`,
+    );
     return EX_CONFIG;
   }
   if (error instanceof ScheduleFileError) {

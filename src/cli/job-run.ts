@@ -8,7 +8,8 @@ export function runSpecOf(
   context: { readonly runId: string; readonly scheduledMs: number },
   baseEnv: NodeJS.ProcessEnv,
 ): RunSpec {
-  const [file, ...args] = job.command.kind === "shell" ? [job.command.shell, "-c", job.command.script] : job.command.argv;
+  const [file, ...args] =
+    job.command.kind === "shell" ? [job.command.shell, "-c", job.command.script] : job.command.argv;
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined) env[key] = value;
   Object.assign(env, job.env);

@@ -30,7 +30,9 @@ export function checkRunnable(schedule: Schedule, path: string, uid = process.ge
         resolveId(name, kind);
       } catch (error) {
         if (!(error instanceof IdentityError)) throw error;
-        throw new ScheduleFileError(`${path}: jobs.${job.name}.${kind}: ${error.message}\n  hint: create it, or use an existing ${kind} or a numeric id`);
+        throw new ScheduleFileError(
+          `${path}: jobs.${job.name}.${kind}: ${error.message}\n  hint: create it, or use an existing ${kind} or a numeric id`,
+        );
       }
     }
   }

@@ -55,12 +55,17 @@ export function previewFires(schedule: Schedule, options: PreviewOptions): Previ
       },
     }),
   );
-  for (let due = clock.nextCallTime(); due !== undefined && fires.length < options.count; due = clock.nextCallTime()) {
+  for (
+    let due = clock.nextCallTime();
+    due !== undefined && fires.length < options.count;
+    due = clock.nextCallTime()
+  ) {
     if (options.untilMs !== undefined && due > options.untilMs) break;
     clock.runUntil(due);
   }
   for (const trigger of triggers) trigger.cancel();
-  const inRange = options.untilMs === undefined ? fires : fires.filter((fire) => fire.timeMs <= options.untilMs!);
+  const inRange =
+    options.untilMs === undefined ? fires : fires.filter((fire) => fire.timeMs <= options.untilMs!);
   return inRange.slice(0, options.count);
 }
 

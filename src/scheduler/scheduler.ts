@@ -15,7 +15,10 @@ export interface ActiveRun {
 }
 
 /** Starts one run of a job (the runner in production, a fake in tests). */
-export type StartRun = (job: JobSpec, context: { readonly runId: string; readonly scheduledMs: number }) => ActiveRun;
+export type StartRun = (
+  job: JobSpec,
+  context: { readonly runId: string; readonly scheduledMs: number },
+) => ActiveRun;
 
 export interface SchedulerDeps {
   readonly clock: WallClock;
@@ -44,7 +47,8 @@ interface JobState {
 }
 
 let runCounter = 0;
-const defaultRunId = (): string => `${Date.now().toString(36).slice(-4)}${(runCounter++).toString(36).padStart(3, "0")}`;
+const defaultRunId = (): string =>
+  `${Date.now().toString(36).slice(-4)}${(runCounter++).toString(36).padStart(3, "0")}`;
 
 /**
  * Arms every job's trigger on the clock, starts runs under each job's overlap rule and the file's
@@ -69,7 +73,12 @@ export class Scheduler {
       for (const state of this.jobs.values()) {
         const passed = state.trigger?.replan() ?? 0;
         if (passed > 0) {
-          this.emit({ event: "skipped", level: "warn", job: state.spec.name, reason: `the clock jumped past ${passed} fire(s)` });
+          this.emit({
+            event: "skipped",
+            level: "warn",
+            job: state.spec.name,
+            reason: `the clock jumped past ${passed} fire(s)`,
+          });
         }
       }
     });
@@ -175,7 +184,14 @@ export class Scheduler {
   }
 
   private add(spec: JobSpec): void {
-    const state: JobState = { spec, trigger: undefined, runs: new Set(), waiting: undefined, slotWaits: 0, retired: false };
+    const state: JobState = {
+      spec,
+      trigger: undefined,
+      runs: new Set(),
+      waiting: undefined,
+      slotWaits: 0,
+      retired: false,
+    };
     this.jobs.set(spec.name, state);
     if (!spec.enabled) return;
     state.trigger = armTrigger(spec, {
@@ -184,7 +200,13 @@ export class Scheduler {
       onFire: (fire) => this.onFire(state, fire),
       onExhausted: () => this.checkIdle(),
     });
-    this.emit({ event: "scheduled", level: "info", job: spec.name, trigger: describeTrigger(spec), nextMs: state.trigger.nextMs() });
+    this.emit({
+      event: "scheduled",
+      level: "info",
+      job: spec.name,
+      trigger: describeTrigger(spec),
+      nextMs: state.trigger.nextMs(),
+    });
   }
 
   /** No more fires for this job; its running runs finish on their own. */
@@ -202,7 +224,12 @@ export class Scheduler {
     state.trigger?.cancel();
     state.trigger = undefined;
     if (state.waiting) {
-      this.emit({ event: "skipped", level: "info", job: state.spec.name, reason: "the job was stopped or changed" });
+      this.emit({
+        event: "skipped",
+        level: "info",
+        job: state.spec.name,
+        reason: "the job was stopped or changed",
+      });
       state.waiting = undefined;
     }
     for (let i = this.slotQueue.length - 1; i >= 0; i--) {
@@ -229,14 +256,29 @@ export class Scheduler {
     if (busy) {
       switch (spec.overlap) {
         case "skip":
-          this.emit({ event: "skipped", level: "warn", job: spec.name, reason: "the previous run is still going (overlap: skip)" });
+          this.emit({
+            event: "skipped",
+            level: "warn",
+            job: spec.name,
+            reason: "the previous run is still going (overlap: skip)",
+          });
           return;
         case "queue":
           if (state.waiting) {
-            this.emit({ event: "skipped", level: "warn", job: spec.name, reason: "a run is already queued (overlap: queue)" });
+            this.emit({
+              event: "skipped",
+              level: "warn",
+              job: spec.name,
+              reason: "a run is already queued (overlap: queue)",
+            });
           } else {
             state.waiting = fire;
-            this.emit({ event: "queued", level: "info", job: spec.name, reason: "the previous run is still going (overlap: queue)" });
+            this.emit({
+              event: "queued",
+              level: "info",
+              job: spec.name,
+              reason: "the previous run is still going (overlap: queue)",
+            });
           }
           return;
         case "replace":

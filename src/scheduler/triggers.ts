@@ -1,6 +1,5 @@
-import type { WallClock } from "../clock/clock.js";
+import type { DelayedCall, WallClock } from "../clock/clock.js";
 import { LoopingCall } from "../clock/looping-call.js";
-import type { DelayedCall } from "../clock/clock.js";
 import { CronSchedule } from "../schedule/cron.js";
 import type { JobSpec } from "../schedule/types.js";
 
@@ -47,7 +46,11 @@ export function armTrigger(job: JobSpec, options: ArmOptions): ArmedTrigger {
     const future = trigger.times.map((t) => t.timeMs).filter((t) => t > nowMs);
     return armInstants(future, job.jitterMs, options, true);
   }
-  return armCron(CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: job.name }), job.jitterMs, options);
+  return armCron(
+    CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: job.name }),
+    job.jitterMs,
+    options,
+  );
 }
 
 /** A random delay in [0, jitterMs), whole ms. */
@@ -95,7 +98,12 @@ function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: A
 }
 
 /** Fixed wall-clock instants (at, after): one pending callLater for the earliest not yet fired. */
-function armInstants(instantsMs: number[], jitterMs: number, options: ArmOptions, wallClock: boolean): ArmedTrigger {
+function armInstants(
+  instantsMs: number[],
+  jitterMs: number,
+  options: ArmOptions,
+  wallClock: boolean,
+): ArmedTrigger {
   const { clock } = options;
   const remaining = [...instantsMs].sort((a, b) => a - b);
   let pending: DelayedCall | undefined;

@@ -44,18 +44,41 @@ describe("tdefer check", () => {
 
 describe("tdefer next", () => {
   it("--json prints the fires with their zone's offset and DST marks", async () => {
-    const result = await runCli(["next", "--cron", "30 2 * * *", "--tz", "America/New_York", "--from", "2026-03-07 00:00", "-n", "2", "--json"]);
+    const result = await runCli([
+      "next",
+      "--cron",
+      "30 2 * * *",
+      "--tz",
+      "America/New_York",
+      "--from",
+      "2026-03-07 00:00",
+      "-n",
+      "2",
+      "--json",
+    ]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([
       { job: "cron", time: "2026-03-07T02:30:00-05:00", trigger: 'cron "30 2 * * *" (America/New_York)' },
-      { job: "cron", time: "2026-03-08T03:00:00-04:00", trigger: 'cron "30 2 * * *" (America/New_York)', dst: "moved" },
+      {
+        job: "cron",
+        time: "2026-03-08T03:00:00-04:00",
+        trigger: 'cron "30 2 * * *" (America/New_York)',
+        dst: "moved",
+      },
     ]);
   });
 });
 
 describe("tdefer run", () => {
   it("runs the example file and logs each job's output, then stops cleanly after --for", async () => {
-    const result = await runCli(["run", fixture("../../schedules.example.yaml"), "--for", "1500ms", "--log-format", "plain"]);
+    const result = await runCli([
+      "run",
+      fixture("../../schedules.example.yaml"),
+      "--for",
+      "1500ms",
+      "--log-format",
+      "plain",
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/heartbeat\[\w+\] \| hello from heartbeat, run \w+/);
     expect(result.stdout).toContain("warm");
@@ -63,20 +86,51 @@ describe("tdefer run", () => {
   });
 
   it("--log-format json prints one parseable object per line with the documented keys", async () => {
-    const result = await runCli(["run", fixture("../../schedules.example.yaml"), "--for", "1200ms", "--log-format", "json"]);
-    const events = result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const result = await runCli([
+      "run",
+      fixture("../../schedules.example.yaml"),
+      "--for",
+      "1200ms",
+      "--log-format",
+      "json",
+    ]);
+    const events = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(events.length).toBeGreaterThan(3);
-    for (const event of events) expect(event).toMatchObject({ time: expect.stringMatching(/Z$/), level: expect.any(String), event: expect.any(String) });
+    for (const event of events)
+      expect(event).toMatchObject({
+        time: expect.stringMatching(/Z$/),
+        level: expect.any(String),
+        event: expect.any(String),
+      });
     const output = events.find((event) => event.event === "output");
-    expect(output).toMatchObject({ job: "heartbeat", stream: "stdout", run: expect.any(String), line: expect.stringContaining("hello") });
+    expect(output).toMatchObject({
+      job: "heartbeat",
+      stream: "stdout",
+      run: expect.any(String),
+      line: expect.stringContaining("hello"),
+    });
     const started = events.find((event) => event.event === "started");
-    expect(started).toMatchObject({ pid: expect.any(Number), scheduled: expect.any(String), late_ms: expect.any(Number) });
+    expect(started).toMatchObject({
+      pid: expect.any(Number),
+      scheduled: expect.any(String),
+      late_ms: expect.any(Number),
+    });
     const finished = events.find((event) => event.event === "finished");
     expect(finished).toMatchObject({ exit_code: 0, duration_ms: expect.any(Number), attempt: 1 });
   });
 
   it("on SIGTERM loses no output line, ends the job's whole process group and exits 0", async () => {
-    const cli = new CliProcess(["run", fixture("e2e/numbered-then-wait.yaml"), "--log-format", "plain", "--grace", "5s"]);
+    const cli = new CliProcess([
+      "run",
+      fixture("e2e/numbered-then-wait.yaml"),
+      "--log-format",
+      "plain",
+      "--grace",
+      "5s",
+    ]);
     await cli.waitFor("all printed");
     const grandchild = Number(/grandchild (\d+)/.exec(cli.stdout)![1]);
     expect(isAlive(grandchild)).toBe(true);

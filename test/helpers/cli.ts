@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/tdefer.js", import.meta.url));
-export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+export const fixture = (name: string): string =>
+  fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -32,7 +33,9 @@ export class CliProcess {
       this.stderr += text;
     });
     this.exited = new Promise((resolve) => {
-      this.child.on("close", (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
+      this.child.on("close", (code, signal) =>
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }),
+      );
     });
   }
 
@@ -41,14 +44,20 @@ export class CliProcess {
     const started = Date.now();
     const matches = () => (typeof text === "string" ? this.stdout.includes(text) : text.test(this.stdout));
     while (!matches()) {
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${text}; stdout so far:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(
+          `timed out waiting for ${text}; stdout so far:\n${this.stdout}\nstderr:\n${this.stderr}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 }
 
 /** Runs the binary to completion. */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new CliProcess(args, options).exited;
 }
 

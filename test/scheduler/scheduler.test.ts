@@ -48,7 +48,8 @@ function harness(options: { stopEndsRunAfterMs?: number } = {}) {
         finish,
         stop: (reason) => {
           stops.push(`stop: ${reason}`);
-          if (options.stopEndsRunAfterMs !== undefined) clock.callLater(options.stopEndsRunAfterMs, () => finish());
+          if (options.stopEndsRunAfterMs !== undefined)
+            clock.callLater(options.stopEndsRunAfterMs, () => finish());
         },
         kill: (reason) => {
           stops.push(`kill: ${reason}`);
@@ -159,7 +160,10 @@ describe("max_parallel", () => {
     );
     clock.pump([100, 100, 100]);
     expect(runs.map((run) => run.job)).toEqual(["a"]);
-    expect(reasons("queued")).toEqual(["b: max_parallel (1) runs are going", "c: max_parallel (1) runs are going"]);
+    expect(reasons("queued")).toEqual([
+      "b: max_parallel (1) runs are going",
+      "c: max_parallel (1) runs are going",
+    ]);
     clock.advance(50);
     runs[0]!.finish();
     await settle();
@@ -172,9 +176,12 @@ describe("max_parallel", () => {
   it("counts a waiting fire as running for its own job's overlap rule", () => {
     const { clock, scheduler, startsOf, reasons } = harness();
     scheduler.start(
-      scheduleOf([jobSpec("hog", every(1000), { overlap: "allow" }), jobSpec("w", every(1000), { overlap: "skip" })], {
-        maxParallel: 1,
-      }),
+      scheduleOf(
+        [jobSpec("hog", every(1000), { overlap: "allow" }), jobSpec("w", every(1000), { overlap: "skip" })],
+        {
+          maxParallel: 1,
+        },
+      ),
     );
     clock.pump([1000, 1000]);
     expect(startsOf("w")).toEqual([]);
@@ -221,10 +228,16 @@ describe("reload", () => {
   it("keeps unchanged jobs on their grid, re-arms changed ones, stops removed ones and arms new ones", () => {
     const { clock, scheduler, startsOf } = harness();
     const keep = jobSpec("keep", every(1000), { overlap: "allow" });
-    scheduler.start(scheduleOf([keep, jobSpec("change", every(1000), { overlap: "allow" }), jobSpec("gone", every(1000))]));
+    scheduler.start(
+      scheduleOf([keep, jobSpec("change", every(1000), { overlap: "allow" }), jobSpec("gone", every(1000))]),
+    );
     clock.runUntil(T0 + 1500);
     const summary = scheduler.reload(
-      scheduleOf([keep, jobSpec("change", every(2000), { overlap: "allow" }), jobSpec("new", every(1000), { overlap: "allow" })]),
+      scheduleOf([
+        keep,
+        jobSpec("change", every(2000), { overlap: "allow" }),
+        jobSpec("new", every(1000), { overlap: "allow" }),
+      ]),
     );
     expect(summary).toEqual({ added: ["new"], removed: ["gone"], changed: ["change"] });
     clock.runUntil(T0 + 4000);
@@ -244,7 +257,10 @@ describe("stop (the drain)", () => {
     void scheduler.stop(5000, "SIGTERM").then((r) => {
       result = r;
     });
-    expect(runs.map((run) => run.stops)).toEqual([["stop: tdefer is stopping"], ["stop: tdefer is stopping"]]);
+    expect(runs.map((run) => run.stops)).toEqual([
+      ["stop: tdefer is stopping"],
+      ["stop: tdefer is stopping"],
+    ]);
     runs[0]!.finish();
     await settle();
     clock.advance(5000);
@@ -284,7 +300,10 @@ describe("clock jumps", () => {
     );
     clock.advance(60_000);
     clock.jumpWall(3_600_000); // the wall clock leaps an hour ahead
-    expect(events.find((e) => e.event === "clock_jump")).toMatchObject({ direction: "forward", deltaMs: 3_600_000 });
+    expect(events.find((e) => e.event === "clock_jump")).toMatchObject({
+      direction: "forward",
+      deltaMs: 3_600_000,
+    });
     expect(reasons("skipped")).toEqual(["at: the clock jumped past 1 fire(s)"]);
     clock.advance(3_540_000); // wall 02:00
     expect(startsOf("at")).toEqual([3_600_000]); // elapsed 1h: the 02:00 fire, once

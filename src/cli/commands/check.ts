@@ -84,7 +84,11 @@ function render(summary: ReturnType<typeof summarise>, nowMs: number): string {
   const rows = summary.jobs.map((job) => [
     job.name,
     job.trigger,
-    !job.enabled ? "disabled" : job.next ? `next ${job.next.replace("T", " ")} (${relativeTime(job.nextMs! - nowMs)})` : "no fire left",
+    !job.enabled
+      ? "disabled"
+      : job.next
+        ? `next ${job.next.replace("T", " ")} (${relativeTime(job.nextMs! - nowMs)})`
+        : "no fire left",
   ]);
   lines.push(columns(rows));
   for (const job of summary.jobs) {

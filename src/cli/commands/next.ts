@@ -49,7 +49,9 @@ export function addNextCommand(program: Command, io: CliIO): void {
         const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
         if (unknown.length > 0) throw usage(`no job named ${unknown.join(", ")} in ${schedule.file}`);
         const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });
-        io.stdout.write(options.json ? `${JSON.stringify(fires.map(toJson), null, 2)}\n` : table(fires, fromMs));
+        io.stdout.write(
+          options.json ? `${JSON.stringify(fires.map(toJson), null, 2)}\n` : table(fires, fromMs),
+        );
       } catch (error) {
         if (error instanceof UsageError) {
           io.stderr.write(`tdefer next: ${error.message}\n`);
@@ -112,4 +114,3 @@ function notes(fire: PreviewFire): string {
   if (fire.disabled) notes.push("disabled: will not run");
   return notes.join("; ");
 }
-

@@ -26,9 +26,10 @@ export const durationArgument = (value: string): number => {
 };
 
 export function logFormatOption(): Option {
-  return new Option("--log-format <format>", "pretty (colours on a terminal), plain, or json (one object per line)").choices(
-    ["pretty", "plain", "json"],
-  );
+  return new Option(
+    "--log-format <format>",
+    "pretty (colours on a terminal), plain, or json (one object per line)",
+  ).choices(["pretty", "plain", "json"]);
 }
 
 export function addRunCommand(program: Command, io: CliIO): void {
@@ -38,8 +39,17 @@ export function addRunCommand(program: Command, io: CliIO): void {
     .argument("[file]", "the schedule file (default: searched for)")
     .addOption(logFormatOption())
     .option("--no-color", "never colour the log")
-    .option("--grace <duration>", "on SIGINT/SIGTERM, how long running jobs get before SIGKILL", durationArgument, 25_000)
-    .option("--for <duration>", "stop (as on SIGTERM) after this long; for trying a schedule out", durationArgument)
+    .option(
+      "--grace <duration>",
+      "on SIGINT/SIGTERM, how long running jobs get before SIGKILL",
+      durationArgument,
+      25_000,
+    )
+    .option(
+      "--for <duration>",
+      "stop (as on SIGTERM) after this long; for trying a schedule out",
+      durationArgument,
+    )
     .action(async (file: string | undefined, options: RunOptions) => {
       let schedule: Schedule;
       let path: string;
@@ -56,14 +66,20 @@ export function addRunCommand(program: Command, io: CliIO): void {
 }
 
 /** Runs a schedule until it is stopped or has nothing left to do; returns the exit status. */
-async function runSchedule(schedule: Schedule, path: string, options: RunOptions, io: CliIO): Promise<number> {
+async function runSchedule(
+  schedule: Schedule,
+  path: string,
+  options: RunOptions,
+  io: CliIO,
+): Promise<number> {
   let stop: (signal: string) => void = () => {};
   const log = createLogOutput(io, options.logFormat, options.color, (error) => {
     io.stderr.write(`tdefer: cannot write the log (${error.message}); stopping, as output would be lost\n`);
     stop("log output failed");
   });
   const reactor = new Reactor({
-    onError: (error) => log.emitAt({ event: "error", level: "error", message: `internal error: ${String(error)}` }, Date.now()),
+    onError: (error) =>
+      log.emitAt({ event: "error", level: "error", message: `internal error: ${String(error)}` }, Date.now()),
   });
   const emitNow = (event: LogEventInput) => log.emitAt(event, reactor.wallNow());
   const scheduler = new Scheduler({
@@ -87,7 +103,11 @@ async function runSchedule(schedule: Schedule, path: string, options: RunOptions
 
   emitNow({ event: "loaded", level: "info", file: path, jobs: schedule.jobs.length });
   for (const warning of schedule.warnings) {
-    emitNow({ event: "warning", level: "warn", message: `${warning.file}:${warning.line}:${warning.col}: ${warning.path}: ${warning.message}` });
+    emitNow({
+      event: "warning",
+      level: "warn",
+      message: `${warning.file}:${warning.line}:${warning.col}: ${warning.path}: ${warning.message}`,
+    });
   }
 
   let stopping: Promise<{ killed: number }> | undefined;
@@ -118,7 +138,8 @@ async function runSchedule(schedule: Schedule, path: string, options: RunOptions
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
   process.on("SIGHUP", reload);
-  const forTimer = options.for !== undefined ? reactor.callLater(options.for, () => stop("--for")) : undefined;
+  const forTimer =
+    options.for !== undefined ? reactor.callLater(options.for, () => stop("--for")) : undefined;
 
   scheduler.start(schedule);
   // Runs until nothing is left to fire and nothing runs, or until a stop has begun.

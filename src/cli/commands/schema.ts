@@ -5,7 +5,9 @@ import type { CliIO } from "../io.js";
 export function addSchemaCommand(program: Command, io: CliIO): void {
   program
     .command("schema")
-    .description("print the JSON Schema of the schedule file (draft-07, for editors via yaml-language-server)")
+    .description(
+      "print the JSON Schema of the schedule file (draft-07, for editors via yaml-language-server)",
+    )
     .action(() => {
       io.stdout.write(`${JSON.stringify(scheduleJsonSchema(), null, 2)}\n`);
     });

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { Reactor } from "../../clock/reactor.js";
 import { nodeSpawner } from "../../runner/node-spawner.js";
 import { type RunResult, runJob } from "../../runner/run-job.js";
+import type { JobSpec } from "../../schedule/types.js";
 import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
 import type { CliIO } from "../io.js";
 import { runSpecOf } from "../job-run.js";
@@ -18,45 +19,53 @@ export function addTriggerCommand(program: Command, io: CliIO): void {
     .argument("[file]", "the schedule file (default: searched for)")
     .addOption(logFormatOption())
     .option("--no-color", "never colour the log")
-    .action(async (name: string, file: string | undefined, options: { logFormat?: "pretty" | "plain" | "json"; color: boolean }) => {
-      let job;
-      try {
-        const path = findScheduleFile(file, io.cwd);
-        const schedule = loadScheduleFile(path, { forRunning: true });
-        checkRunnable(schedule, path);
-        job = schedule.jobs.find((candidate) => candidate.name === name);
-        if (!job) {
-          io.stderr.write(`tdefer trigger: no job named "${name}" in ${path}; its jobs: ${schedule.jobs.map((j) => j.name).join(", ")}\n`);
-          io.setExitCode(2);
+    .action(
+      async (
+        name: string,
+        file: string | undefined,
+        options: { logFormat?: "pretty" | "plain" | "json"; color: boolean },
+      ) => {
+        let job: JobSpec | undefined;
+        try {
+          const path = findScheduleFile(file, io.cwd);
+          const schedule = loadScheduleFile(path, { forRunning: true });
+          checkRunnable(schedule, path);
+          job = schedule.jobs.find((candidate) => candidate.name === name);
+          if (!job) {
+            io.stderr.write(
+              `tdefer trigger: no job named "${name}" in ${path}; its jobs: ${schedule.jobs.map((j) => j.name).join(", ")}\n`,
+            );
+            io.setExitCode(2);
+            return;
+          }
+        } catch (error) {
+          io.setExitCode(reportConfigError(error, io.stderr));
           return;
         }
-      } catch (error) {
-        io.setExitCode(reportConfigError(error, io.stderr));
-        return;
-      }
-      const log = createLogOutput(io, options.logFormat, options.color);
-      const reactor = new Reactor();
-      const run = runJob(runSpecOf(job, { runId: "manual", scheduledMs: reactor.wallNow() }, io.env), {
-        clock: reactor,
-        spawner: nodeSpawner,
-        emit: (event) => log.emit(event),
-        wallNow: () => reactor.wallNow(),
-        writable: log.backpressure,
-      });
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (signals++ === 0) run.stop(`tdefer received ${signal}`);
-        else run.kill(`a second ${signal}`);
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      const result = await run.done;
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      reactor.close();
-      await log.close();
-      io.setExitCode(exitStatusOf(result));
-    });
+        const log = createLogOutput(io, options.logFormat, options.color);
+        const reactor = new Reactor();
+        const run = runJob(runSpecOf(job, { runId: "manual", scheduledMs: reactor.wallNow() }, io.env), {
+          clock: reactor,
+          spawner: nodeSpawner,
+          emit: (event) => log.emit(event),
+          wallNow: () => reactor.wallNow(),
+          writable: log.backpressure,
+        });
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (signals++ === 0) run.stop(`tdefer received ${signal}`);
+          else run.kill(`a second ${signal}`);
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+        const result = await run.done;
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        reactor.close();
+        await log.close();
+        io.setExitCode(exitStatusOf(result));
+      },
+    );
 }
 
 /** The job's own exit status; 128+n when signal n ended it; 127 when it could not start. */
