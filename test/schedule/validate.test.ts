@@ -146,7 +146,7 @@ describe("defaults-inherited.yaml", () => {
       timeoutMs: 60_000,
       overlap: "allow",
       killSignal: "SIGHUP",
-      cwd: dirname(FOLDER) + "/relative",
+      cwd: `${dirname(FOLDER)}/relative`,
     });
     expect(overrides.retry).toEqual({ attempts: 5, delayMs: 1000, backoff: 2, maxDelayMs: 600_000 });
   });
