@@ -83,7 +83,7 @@ if (subject === "reactor") {
       this.backdateMs = 0;
       return reactor.now() - shift;
     },
-    callLater: (delayMs, fn) => reactor.callLater(delayMs, fn),
+    callLater: (delayMs, fn, arg) => reactor.callLater(delayMs, fn, arg),
   };
   const result = await measure("Reactor LoopingCall", "tdefer dist/", () => {
     const loops = new Array(count);

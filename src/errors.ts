@@ -34,7 +34,9 @@ export interface ScheduleProblem {
 /** `file:line:col: path: message`, and the hint on a second line. */
 export function formatProblem(problem: ScheduleProblem): string {
   const where = `${problem.file}:${problem.line}:${problem.col}`;
-  const head = problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`;
+  const head = problem.path
+    ? `${where}: ${problem.path}: ${problem.message}`
+    : `${where}: ${problem.message}`;
   return problem.hint ? `${head}\n  hint: ${problem.hint}` : head;
 }
 

@@ -11,6 +11,8 @@ export interface Clock {
    * A call scheduled for a time already past runs on the clock's next pass, never synchronously.
    */
   callLater(delayMs: number, fn: () => void): DelayedCall;
+  /** The same, calling `fn(arg)`: as Twisted's callLater(delay, f, *args), it spares a closure per call. */
+  callLater<T>(delayMs: number, fn: (arg: T) => void, arg: T): DelayedCall;
 }
 
 /** A pending call returned by {@link Clock.callLater} (Twisted's IDelayedCall). */

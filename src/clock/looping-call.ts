@@ -8,6 +8,8 @@ export interface StartOptions {
 
 type Body = () => unknown;
 
+const noop = (): void => {};
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
@@ -24,7 +26,9 @@ export class LoopingCall {
   startTimeMs = 0;
   private isRunning = false;
   private call: DelayedCall | undefined;
-  private settle: { resolve: (lc: LoopingCall) => void; reject: (error: unknown) => void } | undefined;
+  // The settle functions of the promise from start(), kept as two fields: 100k loops must stay small.
+  private resolveDone: ((lc: LoopingCall) => void) | undefined;
+  private rejectDone: ((error: unknown) => void) | undefined;
 
   constructor(
     readonly clock: Clock,
@@ -58,7 +62,7 @@ export class LoopingCall {
   }
 
   private ranAtStart = false;
-  private onStart: () => void = () => {};
+  private onStart: () => void = noop;
 
   /** True from start() until stop() or a failure; true inside the function. */
   get running(): boolean {
@@ -75,7 +79,8 @@ export class LoopingCall {
       throw new RangeError(`the interval must be a whole number of ms >= 0, got ${intervalMs}`);
     }
     const done = new Promise<LoopingCall>((resolve, reject) => {
-      this.settle = { resolve, reject };
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
     });
     this.isRunning = true;
     this.intervalMs = intervalMs;
@@ -115,7 +120,12 @@ export class LoopingCall {
     }
   }
 
-  private iterate = (): void => {
+  /** The one callback of every loop's pending call (no closure per loop: 100k loops must stay small). */
+  private static runIteration(this: void, loop: LoopingCall): void {
+    loop.iterate();
+  }
+
+  private iterate(): void {
     this.call = undefined;
     let result: unknown;
     try {
@@ -132,7 +142,7 @@ export class LoopingCall {
     } else {
       this.completed();
     }
-  };
+  }
 
   private completed(): void {
     if (!this.isRunning) {
@@ -148,25 +158,25 @@ export class LoopingCall {
 
   private fail(error: unknown): void {
     this.isRunning = false;
-    const settle = this.settle;
-    this.settle = undefined;
-    settle?.reject(error);
+    const reject = this.rejectDone;
+    this.resolveDone = this.rejectDone = undefined;
+    reject?.(error);
   }
 
   private finish(): void {
-    const settle = this.settle;
-    this.settle = undefined;
-    settle?.resolve(this);
+    const resolve = this.resolveDone;
+    this.resolveDone = this.rejectDone = undefined;
+    resolve?.(this);
   }
 
   /** Schedules the next call at the first grid point strictly after `whenMs`. */
   private scheduleFrom(whenMs: number): void {
     const { intervalMs, startTimeMs } = this;
     if (intervalMs === 0) {
-      this.call = this.clock.callLater(0, this.iterate);
+      this.call = this.clock.callLater(0, LoopingCall.runIteration, this);
       return;
     }
     const k = Math.floor((whenMs - startTimeMs) / intervalMs) + 1;
-    this.call = this.clock.callLater(startTimeMs + k * intervalMs - whenMs, this.iterate);
+    this.call = this.clock.callLater(startTimeMs + k * intervalMs - whenMs, LoopingCall.runIteration, this);
   }
 }

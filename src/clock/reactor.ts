@@ -73,9 +73,11 @@ export class Reactor implements WallClock {
     return this.time.wallMs();
   }
 
-  callLater(delayMs: number, fn: () => void): DelayedCall {
+  callLater(delayMs: number, fn: () => void): DelayedCall;
+  callLater<T>(delayMs: number, fn: (arg: T) => void, arg: T): DelayedCall;
+  callLater(delayMs: number, fn: (arg: unknown) => void, arg?: unknown): DelayedCall {
     if (checkDelay(delayMs) < 0) throw new RangeError(`callLater needs a delay >= 0 ms, got ${delayMs}`);
-    const call = this.heap.create(this.now() + delayMs, fn);
+    const call = this.heap.create(this.now() + delayMs, fn, arg);
     if (this.incoming) {
       this.incoming.push(call);
     } else {

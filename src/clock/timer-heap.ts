@@ -11,7 +11,8 @@ export class ScheduledCall implements DelayedCall {
     private readonly heap: TimerHeap,
     public time: number,
     readonly seq: number,
-    private fn: (() => void) | undefined,
+    private fn: ((arg: unknown) => void) | undefined,
+    private arg: unknown,
   ) {}
 
   active(): boolean {
@@ -21,7 +22,7 @@ export class ScheduledCall implements DelayedCall {
   cancel(): void {
     this.checkPending();
     this.state = "cancelled";
-    this.fn = undefined;
+    this.fn = this.arg = undefined;
     this.heap.cancel(this);
   }
 
@@ -38,9 +39,10 @@ export class ScheduledCall implements DelayedCall {
   /** Marks the call as run before running it, so that inside `fn` it is no longer active (Twisted's order). */
   run(): void {
     const fn = this.fn!;
+    const arg = this.arg;
     this.state = "called";
-    this.fn = undefined;
-    fn();
+    this.fn = this.arg = undefined;
+    fn(arg);
   }
 
   private checkPending(): void {
@@ -83,8 +85,8 @@ export class TimerHeap {
   }
 
   /** Creates a call due at `time`; `insert` decides whether it enters the heap now or later. */
-  create(time: number, fn: () => void): ScheduledCall {
-    return new ScheduledCall(this, time, this.nextSeq++, fn);
+  create(time: number, fn: (arg: unknown) => void, arg: unknown): ScheduledCall {
+    return new ScheduledCall(this, time, this.nextSeq++, fn, arg);
   }
 
   insert(call: ScheduledCall): void {

@@ -26,8 +26,10 @@ export class VirtualClock implements WallClock {
     return this.currentMs + this.wallOffsetMs;
   }
 
-  callLater(delayMs: number, fn: () => void): DelayedCall {
-    const call = this.heap.create(this.currentMs + checkDelay(delayMs), fn);
+  callLater(delayMs: number, fn: () => void): DelayedCall;
+  callLater<T>(delayMs: number, fn: (arg: T) => void, arg: T): DelayedCall;
+  callLater(delayMs: number, fn: (arg: unknown) => void, arg?: unknown): DelayedCall {
+    const call = this.heap.create(this.currentMs + checkDelay(delayMs), fn, arg);
     this.heap.insert(call);
     return call;
   }

@@ -336,30 +336,4 @@ describe("nextAfter", () => {
       timeMs: Date.parse("2026-06-01T01:00:00Z"),
     });
   });
-
-  it("is cheap: 1,000 jobs × 10 fires in well under a second", () => {
-    const expressions = [
-      "*/5 * * * *",
-      "0 3 * * *",
-      "30 2 * * 1-5",
-      "0 */2 * * *",
-      "0 0 1 * *",
-      "0 12 L * *",
-      "0 9 * * 5L",
-      "0 0 */2 * 1",
-    ];
-    const zones = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "UTC"];
-    const jobs = Array.from({ length: 1000 }, (_, i) =>
-      CronSchedule.parse(expressions[i % expressions.length]!, {
-        zone: zones[i % zones.length]!,
-        hashSeed: `job-${i}`,
-      }),
-    );
-    const started = performance.now();
-    for (const job of jobs) {
-      let afterMs = Date.parse("2026-03-01T00:00:00Z");
-      for (let i = 0; i < 10; i++) afterMs = job.nextAfter(afterMs)!.timeMs;
-    }
-    expect(performance.now() - started).toBeLessThan(500);
-  });
 });
