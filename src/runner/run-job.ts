@@ -177,12 +177,14 @@ class Run implements RunHandle {
     this.stopReason ??= reason;
     if (this.phase === "waiting") {
       this.retryCall?.cancel();
+      this.retryCall = undefined;
       this.stopped = true;
       this.complete();
     } else if (this.phase === "running") {
       this.stopped = true;
       const attempt = this.current;
       attempt.timeoutCall?.cancel();
+      attempt.timeoutCall = undefined; // cancelled once only: onExit cancels whatever is still set
       // A child that never started has nothing to kill; its onExit is on the way.
       if (attempt.child.pid === undefined) return;
       // During a timeout's grace the kill is already under way; its SIGKILL stays on schedule.
