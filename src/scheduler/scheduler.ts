@@ -194,19 +194,24 @@ export class Scheduler {
     };
     this.jobs.set(spec.name, state);
     if (!spec.enabled) return;
+    // An `every` job with now: true fires inside armTrigger; hold that fire until "scheduled" is logged.
+    const heldFires: Fire[] = [];
+    let arming = true;
     state.trigger = armTrigger(spec, {
       clock: this.deps.clock,
       random: this.random,
-      onFire: (fire) => this.onFire(state, fire),
+      onFire: (fire) => (arming ? heldFires.push(fire) : this.onFire(state, fire)),
       onExhausted: () => this.checkIdle(),
     });
+    arming = false;
     this.emit({
       event: "scheduled",
       level: "info",
       job: spec.name,
       trigger: describeTrigger(spec),
-      nextMs: state.trigger.nextMs(),
+      nextMs: heldFires[0]?.scheduledMs ?? state.trigger.nextMs(),
     });
+    for (const fire of heldFires) this.onFire(state, fire);
   }
 
   /** No more fires for this job; its running runs finish on their own. */

@@ -57,6 +57,17 @@ function harness(options: { stopEndsRunAfterMs?: number } = {}) {
         },
       };
       runs.push(run);
+      events.push({
+        timeMs: clock.wallNow(),
+        level: "info",
+        event: "started",
+        job: job.name,
+        run: context.runId,
+        pid: 1,
+        scheduledMs: context.scheduledMs,
+        lateMs: 0,
+        attempt: 1,
+      });
       return run;
     },
   });
@@ -80,10 +91,14 @@ describe("every jobs", () => {
     expect(runs.map((run) => run.scheduledMs - T0)).toEqual([1000, 2000, 3000]);
   });
 
-  it("with now: true also fire at start", () => {
-    const { scheduler, startsOf } = harness();
+  it("with now: true also fire at start, after the job's scheduled event", () => {
+    const { scheduler, startsOf, events } = harness();
+    const order: string[] = [];
     scheduler.start(scheduleOf([jobSpec("tick", every(1000, true))]));
     expect(startsOf("tick")).toEqual([0]);
+    for (const event of events) order.push(event.event);
+    expect(order).toEqual(["scheduled", "started"]);
+    expect(events[0]).toMatchObject({ job: "tick", nextMs: T0 });
   });
 
   it("report missed grid points once when the process was late, without a burst", async () => {
