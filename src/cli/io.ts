@@ -58,3 +58,8 @@ export function relativeTime(deltaMs: number): string {
   const text = parts.join("");
   return deltaMs > 0 ? `in ${text}` : `${text} ago`;
 }
+
+/** An RFC 3339 time for people: a space for the T, whole seconds (JSON output keeps the exact value). */
+export function displayTime(rfc3339: string): string {
+  return rfc3339.replace("T", " ").replace(/\.\d+/, "");
+}

@@ -5,7 +5,7 @@ import { formatInZone } from "../../schedule/zone.js";
 import { previewFires } from "../../scheduler/preview.js";
 import { describeTrigger } from "../../scheduler/scheduler.js";
 import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
-import { type CliIO, columns, relativeTime } from "../io.js";
+import { type CliIO, columns, displayTime, relativeTime } from "../io.js";
 
 export function addCheckCommand(program: Command, io: CliIO): void {
   program
@@ -87,7 +87,7 @@ function render(summary: ReturnType<typeof summarise>, nowMs: number): string {
     !job.enabled
       ? "disabled"
       : job.next
-        ? `next ${job.next.replace("T", " ")} (${relativeTime(job.nextMs! - nowMs)})`
+        ? `next ${displayTime(job.next)} (${relativeTime(job.nextMs! - nowMs)})`
         : "no fire left",
   ]);
   lines.push(columns(rows));

@@ -1,11 +1,12 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { ScheduleErrors } from "../../errors.js";
 import { formatDuration } from "../../schedule/duration.js";
 import type { Schedule } from "../../schedule/types.js";
 import { loadScheduleText } from "../../schedule/validate.js";
 import { formatInZone, isValidZone, resolveWallTime, systemZone } from "../../schedule/zone.js";
 import { type PreviewFire, previewFires } from "../../scheduler/preview.js";
 import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
-import { type CliIO, columns, relativeTime } from "../io.js";
+import { type CliIO, columns, displayTime, relativeTime } from "../io.js";
 
 interface NextOptions {
   count: number;
@@ -78,7 +79,16 @@ function parseTime(text: string, zone: string, flag: string, nowMs: number): num
 /** A one-job schedule for `next --cron`, validated like a file. */
 function cronOnly(expression: string, zone: string, nowMs: number): Schedule {
   const text = `timezone: ${JSON.stringify(zone)}\njobs:\n  cron:\n    cron: ${JSON.stringify(expression)}\n    run: "true"\n`;
-  return loadScheduleText(text, "--cron", { nowMs, systemZone: zone, isRoot: false, forRunning: false });
+  try {
+    return loadScheduleText(text, "--cron", { nowMs, systemZone: zone, isRoot: false, forRunning: false });
+  } catch (error) {
+    if (!(error instanceof ScheduleErrors)) throw error;
+    // Positions in the one-line schedule made up here would mean nothing to the user.
+    const [problem] = error.problems;
+    throw usage(
+      `--cron ${JSON.stringify(expression)}: ${problem?.message}${problem?.hint ? `\n  hint: ${problem.hint}` : ""}`,
+    );
+  }
 }
 
 function toJson(fire: PreviewFire): Record<string, unknown> {
@@ -96,7 +106,7 @@ function toJson(fire: PreviewFire): Record<string, unknown> {
 function table(fires: readonly PreviewFire[], fromMs: number): string {
   if (fires.length === 0) return "no fires in that window\n";
   const rows = fires.map((fire) => [
-    formatInZone(fire.timeMs, fire.zone).replace("T", " "),
+    displayTime(formatInZone(fire.timeMs, fire.zone)),
     relativeTime(fire.timeMs - fromMs),
     fire.job,
     fire.trigger,

@@ -1,0 +1,145 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { fakeIO } from "../helpers/fake-io.js";
+
+const NOW = Date.parse("2026-03-07T12:00:00Z");
+
+function scheduleDir(text: string, name = "tdefer.yaml"): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), "tdefer-cli-"));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return { dir, file };
+}
+
+const SCHEDULE = `timezone: America/New_York
+jobs:
+  nightly:
+    cron: "30 2 * * *"
+    run: ./nightly.sh
+    timeout: 1h
+    description: The nightly report
+  beat:
+    every: 6h
+    run: [curl, -fsS, http://127.0.0.1/ping]
+`;
+
+async function tdefer(args: string[], options: { cwd?: string } = {}) {
+  const fake = fakeIO({ nowMs: NOW, ...options });
+  await main(["node", "tdefer", ...args], fake.io);
+  return { stdout: fake.stdout(), stderr: fake.stderr(), code: fake.exitCode() };
+}
+
+describe("tdefer check", () => {
+  it("summarises each job with its trigger, next fire in its zone, and options", async () => {
+    const { file } = scheduleDir(SCHEDULE);
+    const { stdout, code } = await tdefer(["check", file]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      [
+        `${file}: valid, 2 jobs (zone America/New_York)`,
+        "",
+        'nightly  cron "30 2 * * *" (America/New_York)  next 2026-03-08 03:00:00-04:00 (in 19h)',
+        "beat     every 6h                              next 2026-03-07 13:00:00-05:00 (in 6h)",
+        "  nightly: The nightly report · timeout 1h",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("--json gives the same summary as data", async () => {
+    const { file } = scheduleDir(SCHEDULE);
+    const summary = JSON.parse((await tdefer(["check", file, "--json"])).stdout);
+    expect(summary).toMatchObject({
+      valid: true,
+      zone: "America/New_York",
+      jobs: [
+        {
+          name: "nightly",
+          next: "2026-03-08T03:00:00-04:00",
+          options: { timeout: "1h" },
+          command: "./nightly.sh",
+        },
+        { name: "beat", trigger: "every 6h", command: ["curl", "-fsS", "http://127.0.0.1/ping"] },
+      ],
+      warnings: [],
+    });
+  });
+
+  it("finds tdefer.yaml by itself, searching up from the working directory", async () => {
+    const { dir } = scheduleDir(SCHEDULE);
+    const nested = join(dir, "a", "b");
+    mkdirSync(nested, { recursive: true });
+    const { stdout, code } = await tdefer(["check"], { cwd: nested });
+    expect(code).toBe(0);
+    expect(stdout).toContain(`${join(dir, "tdefer.yaml")}: valid, 2 jobs`);
+  });
+
+  it("exits 78 for a file that does not exist, saying so", async () => {
+    const { stderr, code } = await tdefer(["check", "/nonexistent/tdefer.yaml"]);
+    expect(code).toBe(78);
+    expect(stderr).toBe("tdefer: /nonexistent/tdefer.yaml: cannot read the schedule file: no such file\n");
+  });
+});
+
+describe("tdefer next", () => {
+  it("lists the merged upcoming fires with their zone's offset and the DST move", async () => {
+    const { file } = scheduleDir(SCHEDULE);
+    const { stdout, code } = await tdefer(["next", file, "-n", "4"]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      [
+        "WHEN                       IN      JOB      TRIGGER",
+        "2026-03-07 13:00:00-05:00  in 6h   beat     every 6h",
+        "2026-03-07 19:00:00-05:00  in 12h  beat     every 6h",
+        "2026-03-08 01:00:00-05:00  in 18h  beat     every 6h",
+        '2026-03-08 03:00:00-04:00  in 19h  nightly  cron "30 2 * * *" (America/New_York)  DST: moved to the end of the spring-forward gap',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("--job, --until and --json narrow and format the list", async () => {
+    const { file } = scheduleDir(SCHEDULE);
+    const { stdout } = await tdefer([
+      "next",
+      file,
+      "--job",
+      "nightly",
+      "--until",
+      "2026-03-10 00:00",
+      "--json",
+    ]);
+    expect(JSON.parse(stdout)).toEqual([
+      {
+        job: "nightly",
+        time: "2026-03-08T03:00:00-04:00",
+        trigger: 'cron "30 2 * * *" (America/New_York)',
+        dst: "moved",
+      },
+      { job: "nightly", time: "2026-03-09T02:30:00-04:00", trigger: 'cron "30 2 * * *" (America/New_York)' },
+    ]);
+  });
+
+  it("is a usage error (exit 2) to ask for a job the file does not have", async () => {
+    const { file } = scheduleDir(SCHEDULE);
+    const { stderr, code } = await tdefer(["next", file, "--job", "nighty"]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`tdefer next: no job named nighty in ${file}\n`);
+  });
+
+  it("--cron previews one expression; a bad one is a usage error with the reason", async () => {
+    const ok = await tdefer(["next", "--cron", "0 0 29 2 *", "--tz", "UTC", "-n", "2", "--json"]);
+    expect(JSON.parse(ok.stdout).map((fire: { time: string }) => fire.time)).toEqual([
+      "2028-02-29T00:00:00Z",
+      "2032-02-29T00:00:00Z",
+    ]);
+    const bad = await tdefer(["next", "--cron", "0 0 30 2 *"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      'tdefer next: --cron "0 0 30 2 *": never fires: February has no 30th\n  hint: check the day-of-month and month fields\n',
+    );
+  });
+});
