@@ -19,6 +19,15 @@ export class StateError extends Error {
   override name = "StateError";
 }
 
+/** A user mistake found by a parser: the message says what is wrong; `hint`, when there is one, how to fix it. */
+export class HintedError extends Error {
+  readonly hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    if (hint !== undefined) this.hint = hint;
+  }
+}
+
 /** One mistake in a schedule file: where it is, what is wrong, and how to fix it. */
 export interface ScheduleProblem {
   readonly file: string;

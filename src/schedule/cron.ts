@@ -6,6 +6,7 @@
 // zone and applies the DST policy of design/schedule-format.md.
 
 import { type CronExpression, CronExpressionParser } from "cron-parser";
+import { HintedError } from "../errors.js";
 import {
   formatWallTime,
   gapEndInstant,
@@ -25,13 +26,8 @@ const HORIZON_MS = 30 * 366 * DAY_MS;
 const NEVER_CHECK_FROM_MS = Date.UTC(2001, 0, 1);
 
 /** A cron expression that cannot be used. The message says what is wrong; `hint` how to fix it. */
-export class CronSyntaxError extends Error {
+export class CronSyntaxError extends HintedError {
   override name = "CronSyntaxError";
-  readonly hint?: string;
-  constructor(message: string, hint?: string) {
-    super(message);
-    if (hint !== undefined) this.hint = hint;
-  }
 }
 
 /** One fire of a cron job. */

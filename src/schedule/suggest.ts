@@ -36,11 +36,13 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The closest of `candidates` to `word`, if one is close enough to be a likely typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
+/** The candidate nearest to `word` (ignoring case), if it is at most `maxDistance` edits away. */
+export function nearest(
+  word: string,
+  candidates: readonly string[],
+  maxDistance: number,
+): string | undefined {
   const lower = word.toLowerCase();
-  const synonym = SYNONYMS[lower];
-  if (synonym && candidates.includes(synonym)) return synonym;
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
@@ -50,5 +52,12 @@ export function closest(word: string, candidates: readonly string[]): string | u
       bestDistance = distance;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return bestDistance <= maxDistance ? best : undefined;
+}
+
+/** The closest of `candidates` to `word`, if one is close enough to be a likely typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const synonym = SYNONYMS[word.toLowerCase()];
+  if (synonym && candidates.includes(synonym)) return synonym;
+  return nearest(word, candidates, Math.max(1, Math.floor(word.length / 3)));
 }

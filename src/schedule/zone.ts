@@ -3,6 +3,9 @@
 // Offsets come from Intl (the tz data Node ships). Asking Intl costs ~10 µs, so each zone keeps a
 // lazily built table of its transitions, one 32-day bucket at a time; a lookup is then a few compares.
 
+import { HintedError } from "../errors.js";
+import { nearest } from "./suggest.js";
+
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -88,20 +91,6 @@ export function systemZone(): string {
   return zone && isValidZone(zone) ? zone : "UTC";
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
-
 /**
  * The IANA name `bad` was probably meant to be: a case-insensitive match first, then a city given
  * without its region ("berlin"), then the nearest name by edit distance if it is close enough.
@@ -116,16 +105,7 @@ export function suggestZone(bad: string): string | undefined {
     const city = names.find((name) => name.toLowerCase().endsWith(`/${lower}`));
     if (city !== undefined) return city;
   }
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const name of names) {
-    const distance = editDistance(lower, name.toLowerCase());
-    if (distance < bestDistance) {
-      best = name;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(lower.length / 4)) ? best : undefined;
+  return nearest(lower, names, Math.max(2, Math.floor(lower.length / 4)));
 }
 
 interface Bucket {
@@ -330,13 +310,8 @@ export function formatInZone(timeMs: number, zone: string): string {
 }
 
 /** A date-time for `at:` that cannot be used; `hint` says how to write it. */
-export class WallTimeError extends Error {
+export class WallTimeError extends HintedError {
   override name = "WallTimeError";
-  readonly hint?: string;
-  constructor(message: string, hint?: string) {
-    super(message);
-    if (hint !== undefined) this.hint = hint;
-  }
 }
 
 const DATE_TIME =
