@@ -26,7 +26,6 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
   const chalk = new Chalk({ level: options.colorLevel });
   const colored = options.colorLevel > 0;
   const journal = options.journal ?? false;
-  const prefixes = new PrefixCache(chalk);
   const paint: Record<Level, (text: string) => string> = {
     error: chalk.red,
     warn: chalk.yellow,
@@ -34,18 +33,19 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
     debug: chalk.gray,
   };
 
+  const head = (event: LogEvent): string =>
+    journal ? priorityOf(event) : `${colored ? chalk.gray(rfc3339(event.timeMs)) : rfc3339(event.timeMs)} `;
+  const outputHeads = new OutputHeadCache(chalk, head);
+
   return (event) => {
-    const head = journal
-      ? priorityOf(event)
-      : `${colored ? chalk.gray(rfc3339(event.timeMs)) : rfc3339(event.timeMs)} `;
-    if (event.event === "output") return head + prefixes.get(event.job, event.run, event.stream) + event.line;
+    if (event.event === "output") return outputHeads.get(event) + event.line;
     const who =
       "run" in event
         ? `${chalk.cyan(event.job)}[${event.run}] `
         : "job" in event && event.job
           ? `${chalk.cyan(event.job)} `
           : "";
-    return head + who + paint[event.level](describe(event));
+    return head(event) + who + paint[event.level](describe(event));
   };
 }
 
@@ -53,23 +53,32 @@ function priorityOf(event: LogEvent): string {
   return event.event === "output" && event.stream === "stderr" ? PRIORITY.error : PRIORITY[event.level];
 }
 
-/** The coloured "job[run] | " of output lines, rebuilt only when the job, run or stream changes. */
-class PrefixCache {
+/**
+ * Everything of an output line before its text ("<time> job[run] | "), rebuilt only when the time (to the
+ * ms), job, run or stream changes: the lines of one chunk share all four, so most lines cost one concatenation.
+ */
+class OutputHeadCache {
+  private timeMs = Number.NaN;
   private job = "";
   private run = "";
   private stream = "";
   private text = "";
 
-  constructor(private readonly chalk: ChalkInstance) {}
+  constructor(
+    private readonly chalk: ChalkInstance,
+    private readonly head: (event: LogEvent) => string,
+  ) {}
 
-  get(job: string, run: string, stream: "stdout" | "stderr"): string {
+  get(event: Extract<LogEvent, { event: "output" }>): string {
+    const { timeMs, job, run, stream } = event;
     // Field by field: building a key string per line would cost more than the whole format.
-    if (job !== this.job || run !== this.run || stream !== this.stream || this.text === "") {
+    if (timeMs !== this.timeMs || job !== this.job || run !== this.run || stream !== this.stream) {
+      this.timeMs = timeMs;
       this.job = job;
       this.run = run;
       this.stream = stream;
       const mark = stream === "stderr" ? this.chalk.red("!") : this.chalk.gray("|");
-      this.text = `${this.chalk.cyan(job)}[${run}] ${mark} `;
+      this.text = `${this.head(event)}${this.chalk.cyan(job)}[${run}] ${mark} `;
     }
     return this.text;
   }

@@ -1,4 +1,4 @@
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 
 /** The longest line emitted in one piece, in bytes, unless told otherwise. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
@@ -50,18 +50,57 @@ export class LineSplitter {
     }
     const lastNewline = chunk.lastIndexOf(LF);
     if (lastNewline >= start) {
-      // Valid characters never straddle a "\n", so one check covers every whole line of the chunk.
-      const valid = isUtf8(chunk.subarray(start, lastNewline));
-      let from = start;
-      for (let newline = chunk.indexOf(LF, from); newline !== -1; newline = chunk.indexOf(LF, from)) {
-        const end = newline > from && chunk[newline - 1] === CR ? newline - 1 : newline;
-        this.emitLine(chunk, from, end, valid);
-        from = newline + 1;
-        if (from > lastNewline) break;
-      }
+      this.emitWholeLines(chunk, start, lastNewline);
       start = lastNewline + 1;
     }
     if (start < chunk.length) this.appendToCarry(chunk, start, chunk.length);
+  }
+
+  /**
+   * Emits the lines of bytes [start, lastNewline), which end at lastNewline's "\n". The usual case (ASCII,
+   * or valid UTF-8 no longer than one line may be) is decoded with one toString for the whole run and cut
+   * with string indexOf: a decode per line cost more than everything else the log does with the line.
+   */
+  private emitWholeLines(chunk: Buffer, start: number, lastNewline: number): void {
+    const region = chunk.subarray(start, lastNewline);
+    // ASCII: string offsets are byte offsets, so an over-long line is still found and cut by bytes.
+    if (isAscii(region)) {
+      this.emitDecodedLines(chunk.toString("latin1", start, lastNewline), chunk, start);
+      return;
+    }
+    // Valid characters never straddle a "\n", so one check covers every whole line of the chunk.
+    const valid = isUtf8(region);
+    if (valid && lastNewline - start <= this.maxLineBytes) {
+      // No line here can pass the limit, so nothing needs byte offsets.
+      this.emitDecodedLines(chunk.toString("utf8", start, lastNewline), chunk, -1);
+      return;
+    }
+    let from = start;
+    for (let newline = chunk.indexOf(LF, from); newline !== -1; newline = chunk.indexOf(LF, from)) {
+      const end = newline > from && chunk[newline - 1] === CR ? newline - 1 : newline;
+      this.emitLine(chunk, from, end, valid);
+      from = newline + 1;
+      if (from > lastNewline) break;
+    }
+  }
+
+  /**
+   * Emits each "\n"-separated line of `text` ("\r\n" counts as "\n"). `byteBase` is where `text` starts in
+   * `chunk` when its offsets are byte offsets (ASCII), or -1 when no line of it can be over the limit.
+   */
+  private emitDecodedLines(text: string, chunk: Buffer, byteBase: number): void {
+    const onLine = this.onLine;
+    const limit = this.maxLineBytes;
+    let from = 0;
+    for (;;) {
+      const newline = text.indexOf("\n", from);
+      const stop = newline === -1 ? text.length : newline;
+      const end = stop > from && text.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
+      if (byteBase >= 0 && end - from > limit) this.emitLine(chunk, byteBase + from, byteBase + end, true);
+      else onLine(text.slice(from, end), false);
+      if (newline === -1) return;
+      from = newline + 1;
+    }
   }
 
   /** Emits the last line if it had no newline. Call once, when the stream has ended. */

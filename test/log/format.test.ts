@@ -73,6 +73,27 @@ describe("formatJson", () => {
     }
   });
 
+  it("changes the keys before the line as soon as time, job, run or stream change", () => {
+    const a = output("x");
+    const later = { ...a, timeMs: T + 1 } as LogEvent;
+    const other = { ...a, job: "other", run: "r9" } as LogEvent;
+    const err = output("x", "stderr");
+    for (const event of [a, later, other, err, a]) {
+      expect(formatJson(event)).toBe(JSON.stringify(JSON.parse(formatJson(event))));
+    }
+    expect(JSON.parse(formatJson(later)).time).toBe("2026-11-27T04:20:00.124Z");
+    expect(JSON.parse(formatJson(other))).toMatchObject({ job: "other", run: "r9", stream: "stdout" });
+    expect(JSON.parse(formatJson(err)).stream).toBe("stderr");
+    expect(JSON.parse(formatJson(a))).toMatchObject({ time: "2026-11-27T04:20:00.123Z", job: "backup" });
+  });
+
+  it("escapes exactly as JSON.stringify, also for DEL and non-ASCII text", () => {
+    for (const line of ["plain", "tab\there", "del\u007f", "é€😀", 'q"b\\', "lone\udc00", "\u2028"]) {
+      expect(JSON.parse(formatJson(output(line))).line).toBe(line);
+      expect(formatJson(output(line))).toContain(`"line":${JSON.stringify(line)}`);
+    }
+  });
+
   it("flags the pieces of a split line", () => {
     expect(parse({ ...output("abc ↩"), continues: true } as LogEvent)).toMatchObject({ continues: true });
   });
@@ -148,6 +169,17 @@ describe("pretty and plain formats", () => {
   it("shows output lines with time, job, run and stream mark", () => {
     expect(plain(output("line text"))).toBe("2026-11-27T04:20:00.123Z backup[r3f2] | line text");
     expect(plain(output("bad thing", "stderr"))).toBe("2026-11-27T04:20:00.123Z backup[r3f2] ! bad thing");
+  });
+
+  it("updates the time and the job of output lines from one line to the next", () => {
+    const plain = createFormatter("plain", { colorLevel: 0 });
+    expect(plain(output("a"))).toBe("2026-11-27T04:20:00.123Z backup[r3f2] | a");
+    expect(plain({ ...output("b"), timeMs: T + 1000 } as LogEvent)).toBe(
+      "2026-11-27T04:20:01.123Z backup[r3f2] | b",
+    );
+    expect(plain({ ...output("c", "stderr"), job: "sync", run: "q1" } as LogEvent)).toBe(
+      "2026-11-27T04:20:00.123Z sync[q1] ! c",
+    );
   });
 
   it("tells the lifecycle in sentences", () => {

@@ -65,6 +65,26 @@ describe("LogSink", () => {
     expect(stream.writes).toEqual(["0123456789\n"]);
   });
 
+  it("hands a stream that would encode strings itself UTF-8 Buffers it encoded, across slabs", async () => {
+    const chunks: Buffer[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const sink = new LogSink(stream, format, { highWaterChars: 100_000 });
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      lines.push(`${i} é€😀 ${"x".repeat(i * 1000)}`);
+      sink.write(line(lines[i]!));
+      if (i % 3 === 0) await settle(1);
+    }
+    await sink.flush();
+    expect(chunks.every((chunk) => Buffer.isBuffer(chunk))).toBe(true);
+    expect(Buffer.concat(chunks).toString("utf8")).toBe(`${lines.join("\n")}\n`);
+  });
+
   it("reports a write error once, then drops output and releases waiting producers", async () => {
     const errors: Error[] = [];
     let writes = 0;

@@ -99,4 +99,29 @@ describe("LineSplitter", () => {
     expect(rebuilt.length).toBe(big.length);
     expect(lines.at(-1)).toEqual({ line: "after", continues: false });
   });
+
+  describe("decodes a chunk's whole lines at once, as line by line would", () => {
+    it("cuts an over-long ASCII line inside a chunk by bytes", () => {
+      const lines = split(["ab\r\n0123456789\r\ncd\n"], 4);
+      expect(texts(lines)).toEqual(["ab", "0123 ↩", "4567 ↩", "89", "cd"]);
+      expect(lines.map((l) => l.continues)).toEqual([false, true, true, false, false]);
+    });
+
+    it("decodes UTF-8 lines, keeping CRLF and empty lines apart", () => {
+      expect(texts(split(["é\r\n\n€x\r\n\r\nz"]))).toEqual(["é", "", "€x", "", "z"]);
+    });
+
+    it("still cuts by bytes when a run of UTF-8 lines is longer than the limit", () => {
+      const lines = split(["éé\néééé\nx\n"], 4);
+      expect(texts(lines)).toEqual(["éé", "éé ↩", "éé", "x"]);
+    });
+
+    it("escapes invalid bytes in a chunk of several lines", () => {
+      expect(texts(split([Buffer.from([0x61, 0x0a, 0xff, 0x0d, 0x0a, 0x62, 0x0a])]))).toEqual([
+        "a",
+        "\\xff",
+        "b",
+      ]);
+    });
+  });
 });
