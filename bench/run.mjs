@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only lateness|drift|scale]
+// npm run bench [-- --quick] [-- --only lateness|drift|scale|check-next]
 // Runs every benchmark in fresh child processes, the peers (setTimeout/setInterval, Twisted through
 // /usr/bin/python3, croner) beside the Reactor on this machine in this run, and prints Markdown tables.
 // Builds and installs nothing: it needs dist/ (npm run build) and skips a peer that is absent.
@@ -12,7 +12,7 @@ import { benchDir, distIndex, parseArgs } from "./lib.mjs";
 const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only ? String(args.only).replace(/^fire-/, "") : undefined;
-const BENCHES = ["lateness", "drift", "scale"];
+const BENCHES = ["lateness", "drift", "scale", "check-next"];
 if (only && !BENCHES.includes(only)) {
   console.error(`bench: --only takes one of ${BENCHES.join(", ")}, got ${only}`);
   process.exit(2);
@@ -99,29 +99,63 @@ function checkSame(results) {
 }
 
 async function lateness(twisted) {
-  const common = ["--count", P.count, "--span", P.span, "--seed", "42"].map(String);
-  const results = [];
-  // One after another, never concurrently: each owns the machine for its run.
-  results.push(await child(...node("fire-lateness.mjs", "--subject", "reactor", ...common), "Reactor"));
-  results.push(
-    await child(...node("fire-lateness.mjs", "--subject", "settimeout", ...common), "setTimeout per call"),
-  );
-  if (twisted.ok) results.push(await child(...py("twisted_lateness.py", ...common), "Twisted callLater"));
-  checkSame(results);
+  // Rounds, each subject once per round, one after another (never concurrently), the order rotated every
+  // round, so machine load that comes and goes falls on every subject alike. Each round draws its own
+  // delays (seed 42 + round), the same for every subject in it; per subject, P.count calls over P.span ms in
+  // all. The table gives the median of the rounds' p50 and p99, the p99 range, and the worst of all.
+  const rounds = quick ? 3 : 4;
+  const perRound = ["--count", Math.round(P.count / rounds), "--span", Math.round(P.span / rounds)];
+  const subjects = [
+    ["Reactor", (common) => node("fire-lateness.mjs", "--subject", "reactor", ...common)],
+    ["setTimeout per call", (common) => node("fire-lateness.mjs", "--subject", "settimeout", ...common)],
+  ];
+  if (twisted.ok) subjects.push(["Twisted callLater", (common) => py("twisted_lateness.py", ...common)]);
+  const byRound = [];
+  for (let round = 0; round < rounds; round++) {
+    const common = [...perRound, "--seed", 42 + round].map(String);
+    const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
+    const results = [];
+    for (const [label, argv] of order) results.push(await child(...argv(common), label));
+    checkSame(results);
+    byRound.push(results);
+  }
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const results = subjects.map(([label]) => {
+    const runs = byRound.map((results) => results.find((r) => r.subject === label));
+    const failed = runs.find((r) => r.error);
+    if (failed) return failed;
+    const fired = runs.reduce((n, r) => n + r.fired, 0);
+    const early = runs.reduce((n, r) => n + r.early, 0);
+    return {
+      subject: label,
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      p99Low: Math.min(...runs.map((r) => r.p99)),
+      p99High: Math.max(...runs.map((r) => r.p99)),
+      max: Math.max(...runs.map((r) => r.max)),
+      early,
+      earlyPct: (100 * early) / fired,
+      worstEarly: Math.max(...runs.map((r) => r.worstEarly)),
+    };
+  });
   const base = results[0];
   console.log(
-    `\n### Fire lateness: ${P.count} one-shot calls at random times over ${P.span / 1000} s (ms; ratio = p99 / Reactor p99)\n`,
+    `\n### Fire lateness: ${P.count} one-shot calls at random times over ${P.span / 1000} s per subject, in ${rounds} rounds of ${perRound[1]} calls over ${perRound[3] / 1000} s, order rotated each round (ms; median of the rounds; ratio = p99 / Reactor p99)\n`,
   );
   console.log(
     table(
-      ["Subject", "p50", "p99", "max", "early (count, %)", "worst early", "p99 ratio"],
+      ["Subject", "p50", "p99", "p99 range", "max", "early (count, %)", "worst early", "p99 ratio"],
       results.map((r) =>
         r.error
-          ? [r.subject, r.error, "", "", "", "", ""]
+          ? [r.subject, r.error, "", "", "", "", "", ""]
           : [
               r.subject,
               fmt(r.p50, 3),
               fmt(r.p99, 3),
+              `${fmt(r.p99Low, 3)}–${fmt(r.p99High, 3)}`,
               fmt(r.max, 3),
               `${r.early} (${fmt(r.earlyPct, 1)}%)`,
               fmt(r.worstEarly, 3),
@@ -139,7 +173,7 @@ async function lateness(twisted) {
     ]);
     if (tw)
       verdicts.push([
-        "lateness: Reactor p99 ≤ Twisted p99",
+        "lateness: Reactor p99 ≤ Twisted p99 (median of rounds)",
         `${fmt(base.p99, 3)} vs ${fmt(tw.p99, 3)} ms`,
         base.p99 <= tw.p99 ? "met" : "MISSED",
       ]);
@@ -180,66 +214,145 @@ async function scale(twisted, croner) {
     String,
   );
   const gcNode = (file, ...rest) => [process.execPath, ["--expose-gc", join(benchDir, file), ...rest]];
-  const results = [
-    await child(...gcNode("scale.mjs", "--subject", "reactor", ...common), "Reactor LoopingCall"),
-  ];
-  if (twisted.ok) results.push(await child(...py("twisted_scale.py", ...common), "Twisted LoopingCall"));
-  if (croner.ok)
-    results.push(await child(...gcNode("scale.mjs", "--subject", "croner", ...common), "croner Cron"));
-  checkSame(results);
-  const base = results[0];
+  // Two variants: BUSY (1–60 s intervals: the window is full of fires; compare CPU per fire) and IDLE
+  // (1–60 min intervals: the issue's idle window; compare idle CPU). Each subject alone, one after another.
+  const variant = async (unit) => {
+    const argv = [...common, "--unit", unit];
+    const results = [
+      await child(...gcNode("scale.mjs", "--subject", "reactor", ...argv), "Reactor LoopingCall"),
+    ];
+    if (twisted.ok) results.push(await child(...py("twisted_scale.py", ...argv), "Twisted LoopingCall"));
+    if (croner.ok)
+      results.push(await child(...gcNode("scale.mjs", "--subject", "croner", ...argv), "croner Cron"));
+    checkSame(results);
+    return results;
+  };
+  const row = (r, base, cpuColumns) =>
+    r.error
+      ? [r.subject, r.error, ...cpuColumns.map(() => "")]
+      : [r.subject, ...cpuColumns.map(([, value]) => value(r, base))];
+  const n = P.scaleCount.toLocaleString("en");
+
+  const busy = await variant("s");
+  const busyBase = busy[0];
   console.log(
-    `\n### Scale: ${P.scaleCount.toLocaleString("en")} repeating schedules, intervals 1–60 s, random phase; idle window ${P.window / 1000} s (ratios against the Reactor)\n`,
+    `\n### Scale, BUSY: ${n} repeating schedules, intervals 1–60 s, random phase; ${P.window / 1000} s window full of fires (not idle: compare CPU µs per fire; ratios against the Reactor)\n`,
   );
+  const busyColumns = [
+    ["setup ms", (r) => fmt(r.setupMs, 0)],
+    ["RSS B/schedule", (r) => fmt(r.rssPerSchedule, 0)],
+    ["heap B/schedule", (r) => fmt(r.heapPerSchedule, 0)],
+    ["fires/s", (r) => fmt(r.firesPerS, 0)],
+    ["wakes/s", (r) => fmt(r.wakesPerS, 0)],
+    ["CPU %", (r) => fmt(r.cpuPct, 2)],
+    ["CPU µs/fire", (r) => fmt(r.cpuUsPerFire, 1)],
+    ["setup ratio", (r, b) => ratio(r.setupMs, b.setupMs)],
+    ["RSS ratio", (r, b) => ratio(r.rssPerSchedule, b.rssPerSchedule)],
+    ["µs/fire ratio", (r, b) => ratio(r.cpuUsPerFire, b.cpuUsPerFire)],
+  ];
   console.log(
     table(
-      [
-        "Subject",
-        "setup ms",
-        "RSS B/schedule",
-        "heap B/schedule",
-        "idle CPU %",
-        "fires in window",
-        "CPU µs/fire",
-        "setup ratio",
-        "RSS ratio",
-        "CPU ratio",
-      ],
-      results.map((r) =>
-        r.error
-          ? [r.subject, r.error, "", "", "", "", "", "", "", ""]
+      ["Subject", ...busyColumns.map(([name]) => name)],
+      busy.map((r) => row(r, busyBase, busyColumns)),
+    ),
+  );
+
+  const idle = await variant("min");
+  const idleBase = idle[0];
+  console.log(
+    `\n### Scale, IDLE: ${n} repeating schedules, intervals 1–60 min, random phase; CPU over a ${P.window / 1000} s idle window (ratios against the Reactor)\n`,
+  );
+  const idleColumns = [
+    ["setup ms", (r) => fmt(r.setupMs, 0)],
+    ["RSS B/schedule", (r) => fmt(r.rssPerSchedule, 0)],
+    ["fires in window", (r) => String(r.fires)],
+    ["wakes/s", (r) => fmt(r.wakesPerS, 1)],
+    ["idle CPU %", (r) => fmt(r.cpuPct, 3)],
+    ["of it system %", (r) => fmt(r.sysPct, 3)],
+    ["CPU µs/wake", (r) => fmt(r.cpuUsPerWake, 0)],
+    ["idle CPU ratio", (r, b) => ratio(r.cpuPct, b.cpuPct)],
+  ];
+  console.log(
+    table(
+      ["Subject", ...idleColumns.map(([name]) => name)],
+      idle.map((r) => row(r, idleBase, idleColumns)),
+    ),
+  );
+  notes.push(
+    "Scale: wakes are the callbacks of setTimeout/setImmediate that ran in the window (Node subjects) or the reactor's runUntilCurrent calls (Twisted). The Reactor arms one timer for its earliest call, never sleeping longer than 30 s.",
+  );
+
+  const scaled = P.scaleCount !== 100_000 ? " (at the --quick count)" : "";
+  if (!busyBase.error) {
+    verdicts.push([
+      "scale: RSS ≤ 800 B per schedule",
+      `${fmt(busyBase.rssPerSchedule, 0)} B`,
+      busyBase.rssPerSchedule <= 800 ? "met" : "MISSED",
+    ]);
+    verdicts.push([
+      `scale: setup ≤ 1 s${scaled}`,
+      `${fmt(busyBase.setupMs, 0)} ms`,
+      busyBase.setupMs <= 1000 ? "met" : "MISSED",
+    ]);
+  }
+  if (!idleBase.error)
+    verdicts.push([
+      `scale: idle CPU < 0.5% (1–60 min intervals)${scaled}`,
+      `${fmt(idleBase.cpuPct, 3)}% (${fmt(idleBase.firesPerS, 0)} fires/s, ${fmt(idleBase.wakesPerS, 0)} wakes/s, ${fmt(idleBase.cpuUsPerWake, 0)} µs/wake)`,
+      idleBase.cpuPct < 0.5 ? "met" : "MISSED",
+    ]);
+}
+
+async function checkNext() {
+  // Whole CLI processes: quick runs smaller files once each (not the target's sizes).
+  const sizes = quick ? { jobs: 2000, crons: 200, reps: 1 } : { jobs: 10_000, crons: 1000, reps: 3 };
+  const argv = ["--jobs", sizes.jobs, "--crons", sizes.crons, "--reps", sizes.reps].map(String);
+  const r = await child(...node("check-next.mjs", ...argv), "check-next");
+  console.log(
+    `\n### Schedule-file commands: whole processes, median of ${sizes.reps} run${sizes.reps === 1 ? "" : "s"} (wall ms; peak RSS from ${r.rssSource ?? "–"}; ratio = wall / \`node -e 0\`)\n`,
+  );
+  if (r.error) {
+    console.log(`check-next failed: ${r.error}`);
+    return;
+  }
+  const floor = r.rows[0];
+  console.log(
+    table(
+      ["Command", "wall ms", "min–max ms", "peak RSS MB", "ratio"],
+      r.rows.map((row) =>
+        row.error
+          ? [row.label, row.error, "", "", ""]
           : [
-              r.subject,
-              fmt(r.setupMs, 0),
-              fmt(r.rssPerSchedule, 0),
-              fmt(r.heapPerSchedule, 0),
-              fmt(r.cpuPct, 2),
-              r.fires,
-              fmt(r.cpuUsPerFire, 1),
-              ratio(r.setupMs, base.setupMs),
-              ratio(r.rssPerSchedule, base.rssPerSchedule),
-              ratio(r.cpuPct, base.cpuPct),
+              row.label,
+              fmt(row.ms, 0),
+              `${fmt(row.minMs, 0)}–${fmt(row.maxMs, 0)}`,
+              fmt(row.rssMB, 1),
+              ratio(row.ms, floor.ms),
             ],
       ),
     ),
   );
-  if (!base.error) {
-    const scaled = P.scaleCount !== 100_000 ? " (at the --quick count)" : "";
-    verdicts.push([
-      "scale: RSS ≤ 800 B per schedule",
-      `${fmt(base.rssPerSchedule, 0)} B`,
-      base.rssPerSchedule <= 800 ? "met" : "MISSED",
-    ]);
-    verdicts.push([
-      `scale: setup ≤ 1 s${scaled}`,
-      `${fmt(base.setupMs, 0)} ms`,
-      base.setupMs <= 1000 ? "met" : "MISSED",
-    ]);
-    verdicts.push([
-      "scale: idle CPU < 0.5%",
-      `${fmt(base.cpuPct, 2)}% (${fmt(base.firesPerS, 0)} fires/s)`,
-      base.cpuPct < 0.5 ? "met" : "MISSED",
-    ]);
+  console.log(
+    `\nThe check file: ${r.jobs.toLocaleString("en")} jobs, ${fmt(r.checkFileKB, 0)} KiB (every, cron in 8 zones, after, at, with options); next: ${r.crons.toLocaleString("en")} cron jobs from ${r.from}.`,
+  );
+  const sd = r.systemd;
+  console.log(
+    sd.present
+      ? `systemd-analyze (${sd.version}): ${sd.expressible} of ${r.crons} expressions converted to OnCalendar and run in one call, each for 10 iterations; ${sd.skipped} skipped as inexpressible (L, n#k, H, a step or wrapping range of weekdays, Vixie's either-day rule).`
+      : `systemd-analyze: skipped, ${sd.why}.`,
+  );
+  const scaled = quick ? " (at the --quick size)" : "";
+  for (const [name, label] of [
+    ["check", `tdefer check (${r.jobs.toLocaleString("en")} jobs)`],
+    ["next", `tdefer next -n 10 (${r.crons.toLocaleString("en")} cron jobs)`],
+  ]) {
+    const row = r.rows.find((x) => x.label === label);
+    if (row && !row.error)
+      verdicts.push([
+        `${name}: under 1 s${scaled}`,
+        `${fmt(row.ms, 0)} ms, ${fmt(row.rssMB, 0)} MB`,
+        row.ms < 1000 ? "met" : "MISSED",
+      ]);
   }
 }
 
@@ -260,6 +373,7 @@ if (!croner.ok) console.log(`croner: skipped, ${croner.why}`);
 if (!only || only === "lateness") await lateness(twisted);
 if (!only || only === "drift") await drift();
 if (!only || only === "scale") await scale(twisted, croner);
+if (!only || only === "check-next") await checkNext();
 
 console.log("\n### Targets (Reactor)\n");
 console.log(table(["Target", "Measured", "Verdict"], verdicts));

@@ -1,10 +1,12 @@
 """Scale of Twisted's task.LoopingCall on the real reactor: the peer of bench/scale.mjs.
 
-Same seed, intervals (1-60 s) and phases. The phase backdates the grid anchor exactly as scale.mjs does:
+Same seed, intervals (1-60 s, or 1-60 minutes with --unit min: the idle variant) and phases, drawn as
+scale.mjs draws them. The phase backdates the grid anchor exactly as scale.mjs does:
 one shared clock whose next seconds() is shifted back by the phase; LoopingCall.start(now=True) reads it
 for its anchor, calls f, then schedules from a fresh seconds(), so the first fire comes interval - phase
 after setup. Measures setup time, VmRSS (/proc/self/status) per schedule
-after gc.collect(), and CPU (resource.getrusage) over the idle window. Prints one JSON line.
+after gc.collect(), and CPU (resource.getrusage) over the window, and counts the reactor's wakes in it
+(runUntilCurrent calls: one per mainLoop iteration). Prints one JSON line.
 """
 
 import gc
@@ -12,7 +14,7 @@ import resource
 import sys
 import time
 
-from common import checksum, emit, parse_args, scale_schedules
+from common import checksum, emit, mulberry32, parse_args
 from twisted.internet import reactor
 from twisted.internet.task import LoopingCall
 
@@ -21,7 +23,22 @@ count = int(args.get("count", 100000))
 window_s = int(args.get("window", 10000)) / 1000.0
 settle_s = int(args.get("settle", 1000)) / 1000.0
 seed = int(args.get("seed", 7))
-intervals_s, phases_ms = scale_schedules(seed, count)
+unit = "min" if args.get("unit") == "min" else "s"
+unit_ms = 60000 if unit == "min" else 1000
+
+
+def schedules(seed, count, unit_ms):
+    """common.scale_schedules with the unit as a parameter (the same draws as scale.mjs)."""
+    rand = mulberry32(seed)
+    intervals, phases = [], []
+    for _ in range(count):
+        n = 1 + int(rand() * 60)
+        intervals.append(n)
+        phases.append(int(rand() * n * unit_ms / 10) * 10)
+    return intervals, phases
+
+
+intervals, phases_ms = schedules(seed, count, unit_ms)
 
 
 def vm_rss_bytes():
@@ -64,17 +81,29 @@ for i in range(count):
     loop = LoopingCall(body)
     loop.clock = clock
     clock.backdate = phases_ms[i] / 1000.0
-    loop.start(intervals_s[i], now=True)
+    loop.start(intervals[i] * unit_ms / 1000.0, now=True)
     loops.append(loop)
 setup_ms = (time.perf_counter() - t0) * 1000
 gc.collect()
 rss_after = vm_rss_bytes()
 
 window = {}
+wakes = 0
+_run_until_current = reactor.runUntilCurrent
+
+
+def counting_run_until_current():
+    global wakes
+    wakes += 1
+    _run_until_current()
+
+
+reactor.runUntilCurrent = counting_run_until_current
 
 
 def begin_window():
     window["fires"] = fires
+    window["wakes"] = wakes
     window["ru"] = resource.getrusage(resource.RUSAGE_SELF)
     window["t"] = time.monotonic()
     reactor.callLater(window_s, end_window)
@@ -86,6 +115,7 @@ def end_window():
     window["sys"] = ru.ru_stime - window["ru"].ru_stime
     window["cpu"] = (ru.ru_utime - window["ru"].ru_utime) + window["sys"]
     window["fires"] = fires - window["fires"]
+    window["wakes"] = wakes - window["wakes"] - 1  # less the window's own end
     reactor.stop()
 
 
@@ -101,8 +131,9 @@ emit(
         "subject": "Twisted LoopingCall",
         "impl": f"Twisted {twisted.__version__} {type(reactor).__name__}, Python {sys.version.split()[0]}",
         "count": count,
+        "unit": unit,
         "seed": seed,
-        "checksum": checksum(intervals_s, phases_ms),
+        "checksum": checksum(intervals, phases_ms),
         "kept": len(loops),
         "setupMs": setup_ms,
         "rssPerSchedule": (rss_after - rss_before) / count,
@@ -114,5 +145,8 @@ emit(
         "fires": window["fires"],
         "firesPerS": window["fires"] * 1000 / wall_ms,
         "cpuUsPerFire": window["cpu"] * 1e6 / window["fires"] if window["fires"] else None,
+        "wakes": window["wakes"],
+        "wakesPerS": window["wakes"] * 1000 / wall_ms,
+        "cpuUsPerWake": window["cpu"] * 1e6 / window["wakes"] if window["wakes"] > 0 else None,
     }
 )
