@@ -8,11 +8,12 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import { join } from "node:path";
 import { benchDir, distIndex, parseArgs } from "./lib.mjs";
+import { fireToExec, LOG_BENCHES, logParams, logThroughput, spawnOverhead } from "./log-benches.mjs";
 
 const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only ? String(args.only).replace(/^fire-/, "") : undefined;
-const BENCHES = ["lateness", "drift", "scale", "check-next"];
+const BENCHES = ["lateness", "drift", "scale", "check-next", ...LOG_BENCHES, "runner"];
 if (only && !BENCHES.includes(only)) {
   console.error(`bench: --only takes one of ${BENCHES.join(", ")}, got ${only}`);
   process.exit(2);
@@ -374,6 +375,12 @@ if (!only || only === "lateness") await lateness(twisted);
 if (!only || only === "drift") await drift();
 if (!only || only === "scale") await scale(twisted, croner);
 if (!only || only === "check-next") await checkNext();
+// The runner's benchmarks (bench/log-benches.mjs); --only runner runs the three of them.
+const runnerCtx = { P: logParams(quick), child, node, py, table, fmt, ratio, verdicts, notes, twisted };
+const runner = (name) => !only || only === name || only === "runner";
+if (runner("log")) await logThroughput(runnerCtx);
+if (runner("spawn")) await spawnOverhead(runnerCtx);
+if (runner("exec")) await fireToExec(runnerCtx);
 
 console.log("\n### Targets (Reactor)\n");
 console.log(table(["Target", "Measured", "Verdict"], verdicts));
