@@ -68,19 +68,40 @@ class NodeChild implements ChildHandle {
   }
 }
 
+/**
+ * A pipe is read in chunks of up to 64 KiB, and one chunk of short lines becomes a megabyte of log; so chunks
+ * are handed on in slices of {@link SLICE_BYTES}, and a pause() stops between slices, keeping the rest of
+ * the chunk (at most one chunk per output) until resume(): with many jobs flooding at once, what waits for a
+ * slow stdout stays small.
+ */
+const SLICE_BYTES = 8 * 1024;
+
 class ReadableOutput implements ChildOutput {
   private ended = false;
+  private streamEnded = false;
+  private paused = false;
+  private backlog: Buffer | undefined;
+  private listener: (chunk: Buffer) => void = () => {};
   private readonly endListeners: (() => void)[] = [];
 
   constructor(private readonly stream: Readable) {
-    const end = () => this.end();
+    const end = () => {
+      this.streamEnded = true;
+      if (!this.backlog) this.end();
+    };
     stream.once("end", end);
     stream.once("close", end);
     stream.on("error", end); // a read error ends the output; it must not become an unhandled 'error'
+    // Node resumes a child's paused stdio itself when the child exits (child_process flushStdio): without
+    // this, a job that exits with output still in the pipe would be read at full speed, whatever the log.
+    stream.on("resume", () => {
+      if (this.paused) stream.pause();
+    });
   }
 
   onData(listener: (chunk: Buffer) => void): void {
-    this.stream.on("data", listener);
+    this.listener = listener;
+    this.stream.on("data", (chunk: Buffer) => this.deliver(chunk));
   }
 
   onEnd(listener: () => void): void {
@@ -89,16 +110,44 @@ class ReadableOutput implements ChildOutput {
   }
 
   pause(): void {
+    this.paused = true;
     this.stream.pause();
   }
 
   resume(): void {
-    this.stream.resume();
+    this.paused = false;
+    const backlog = this.backlog;
+    this.backlog = undefined;
+    if (backlog) this.deliver(backlog);
+    if (this.paused) return;
+    if (this.streamEnded) this.end();
+    else this.stream.resume();
   }
 
   close(): void {
+    // Bytes already read are still handed on; nothing more is read.
+    this.paused = false;
+    const backlog = this.backlog;
+    this.backlog = undefined;
+    if (backlog) this.deliver(backlog, true);
     this.stream.destroy();
     this.end();
+  }
+
+  private deliver(chunk: Buffer, ignorePause = false): void {
+    // A chunk that still comes after pause() queues behind the backlog.
+    if (this.backlog && !ignorePause) {
+      this.backlog = Buffer.concat([this.backlog, chunk]);
+      return;
+    }
+    for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) {
+      if (this.paused && !ignorePause) {
+        // A copy: the stream may reuse the chunk's memory for its next read.
+        this.backlog = Buffer.from(chunk.subarray(offset));
+        return;
+      }
+      this.listener(chunk.subarray(offset, offset + SLICE_BYTES));
+    }
   }
 
   private end(): void {

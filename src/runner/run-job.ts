@@ -150,6 +150,12 @@ class Run implements RunHandle {
   private stopReason: string | undefined;
   private stopped = false;
   private pausedForDrain = false;
+  /** Counts pauses and resumes: a post-exit drain check that saw one must wait another quiet period. */
+  private pauseFlips = 0;
+  /** Clock time spent paused for the log, and since when the current pause lasts. */
+  private pausedTotalMs = 0;
+  private pausedSinceMs: number | undefined;
+  private pausedMsAtExit = 0;
   /** Lines of one chunk share its arrival time, read once per chunk rather than per line. */
   private chunkWallMs = 0;
 
@@ -296,9 +302,14 @@ class Run implements RunHandle {
     const writable = this.deps.writable;
     if (!writable || this.pausedForDrain || !writable.needDrain()) return;
     this.pausedForDrain = true;
+    this.pauseFlips++;
+    this.pausedSinceMs = this.deps.clock.now();
     this.pauseOutputs(this.current);
     writable.onceDrained(() => {
       this.pausedForDrain = false;
+      this.pauseFlips++;
+      this.pausedTotalMs += this.deps.clock.now() - (this.pausedSinceMs ?? this.deps.clock.now());
+      this.pausedSinceMs = undefined;
       this.current.child.stdout.resume();
       this.current.child.stderr.resume();
     });
@@ -343,6 +354,7 @@ class Run implements RunHandle {
   private onExit(attempt: Attempt, exit: ChildExit): void {
     attempt.exit = exit;
     attempt.exitMs = this.deps.clock.now();
+    this.pausedMsAtExit = this.pausedMs();
     this.phase = "draining";
     attempt.timeoutCall?.cancel();
     attempt.timeoutCall = undefined;
@@ -357,13 +369,23 @@ class Run implements RunHandle {
     else this.armDrainCheck(attempt);
   }
 
+  private pausedMs(): number {
+    const current = this.pausedSinceMs === undefined ? 0 : this.deps.clock.now() - this.pausedSinceMs;
+    return this.pausedTotalMs + current;
+  }
+
   private armDrainCheck(attempt: Attempt): void {
     const quietMs = this.deps.postExitQuietMs ?? POST_EXIT_QUIET_MS;
     const bytesAtArm = attempt.bytesRead;
+    const flipsAtArm = this.pauseFlips;
     attempt.drainCall = this.deps.clock.callLater(quietMs, () => {
       attempt.drainCall = undefined;
-      const overdue = this.deps.clock.now() - attempt.exitMs >= POST_EXIT_MAX_MS;
-      const stillFlowing = attempt.bytesRead !== bytesAtArm || this.pausedForDrain;
+      // Time paused for the log does not count: a slow stdout must not cut off the job's own last output.
+      const overdue =
+        this.deps.clock.now() - attempt.exitMs - (this.pausedMs() - this.pausedMsAtExit) >= POST_EXIT_MAX_MS;
+      // Paused (or resumed) for the log at any time in the period: the pipes were not quiet, only unread.
+      const stillFlowing =
+        attempt.bytesRead !== bytesAtArm || this.pausedForDrain || this.pauseFlips !== flipsAtArm;
       if (stillFlowing && !overdue) this.armDrainCheck(attempt);
       else this.closeOutputs(attempt);
     });

@@ -73,7 +73,9 @@ async function runSchedule(
   io: CliIO,
 ): Promise<number> {
   let stop: (signal: string) => void = () => {};
+  let logFailed = false;
   const log = createLogOutput(io, options.logFormat, options.color, (error) => {
+    logFailed = true;
     io.stderr.write(`tdefer: cannot write the log (${error.message}); stopping, as output would be lost\n`);
     stop("log output failed");
   });
@@ -151,5 +153,6 @@ async function runSchedule(
   process.off("SIGHUP", reload);
   reactor.close();
   await log.close();
-  return result.killed > 0 ? 1 : 0;
+  // A log that could not be written is a runtime failure: the output it dropped is lost.
+  return result.killed > 0 || logFailed ? 1 : 0;
 }
