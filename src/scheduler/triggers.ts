@@ -153,6 +153,9 @@ function armInstants(
   };
 }
 
+/** replan() counts the cron fires a forward jump passed over up to this many. */
+const MAX_COUNTED_JUMPED_FIRES = 1000;
+
 function armCron(cron: CronSchedule, jitterMs: number, options: ArmOptions): ArmedTrigger {
   const { clock } = options;
   let pending: DelayedCall | undefined;
@@ -189,10 +192,19 @@ function armCron(cron: CronSchedule, jitterMs: number, options: ArmOptions): Arm
       if (!pending || !planned) return 0;
       pending.cancel();
       pending = undefined;
-      const before = planned.timeMs;
+      // Every fire from the planned one up to the new wall time was jumped over (counted up to a limit, so
+      // that a per-second job and a jump of days cost little).
+      const nowMs = clock.wallNow();
+      let passed = 0;
+      for (
+        let fire: ReturnType<CronSchedule["nextAfter"]> = planned;
+        fire && fire.timeMs < nowMs && passed < MAX_COUNTED_JUMPED_FIRES;
+        fire = cron.nextAfter(fire.timeMs)
+      ) {
+        passed++;
+      }
       armNext();
-      // The planned fire was jumped over when the wall clock is already past it.
-      return before < clock.wallNow() ? 1 : 0;
+      return passed;
     },
     cancel: () => {
       pending?.cancel();
