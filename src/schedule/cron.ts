@@ -25,6 +25,10 @@ const HORIZON_MS = 30 * 366 * DAY_MS;
 /** Where the "can this ever fire?" check starts, on the wall-clock timeline (2001-01-01T00:00). */
 const NEVER_CHECK_FROM_MS = Date.UTC(2001, 0, 1);
 
+/** Parsed schedules by zone, seed and expression: validation, warnings and arming each parse the same one. */
+const parsedSchedules = new Map<string, CronSchedule>();
+const PARSE_CACHE_SIZE = 20_000;
+
 /** A cron expression that cannot be used. The message says what is wrong; `hint` how to fix it. */
 export class CronSyntaxError extends HintedError {
   override name = "CronSyntaxError";
@@ -487,6 +491,21 @@ export class CronSchedule {
 
   /** Parses and validates `expression` for `zone`. `hashSeed` (the job's name) fixes what `H` means. Throws CronSyntaxError. */
   static parse(expression: string, options: { zone: string; hashSeed: string }): CronSchedule {
+    // The seed matters only to H fields; without one, jobs sharing an expression share the parse.
+    const key = `${options.zone}\n${/h/i.test(expression) ? options.hashSeed : ""}\n${expression}`;
+    let schedule = parsedSchedules.get(key);
+    if (!schedule) {
+      if (parsedSchedules.size >= PARSE_CACHE_SIZE) parsedSchedules.clear();
+      schedule = CronSchedule.parseUncached(expression, options);
+      parsedSchedules.set(key, schedule);
+    }
+    return schedule;
+  }
+
+  private static parseUncached(
+    expression: string,
+    options: { zone: string; hashSeed: string },
+  ): CronSchedule {
     const { zone, hashSeed } = options;
     if (!isValidZone(zone)) {
       const suggestion = suggestZone(zone);

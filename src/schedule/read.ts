@@ -37,7 +37,9 @@ export function parseScheduleText(
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
+    // Duplicate keys are found in structureProblems: the parser's own check compares every key of a map
+    // with every earlier one, which took seconds on a file of 10,000 jobs.
+    doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: true });
   } catch {
     // The parser reports what it can as errors; anything it throws (deep recursion) is reported here.
     const empty = new LineCounter();
@@ -66,6 +68,8 @@ export function parseScheduleText(
     const message = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     problems.push(yamlProblem(source, error.code, message, error.pos[0], { line, col }));
   }
+  problems.push(...duplicateKeyProblems(source, linesSeen));
+  problems.sort((a, b) => a.line - b.line || a.col - b.col);
   if (problems.length === 0) problems.push(...structureProblems(source));
   return { source, problems };
 }
@@ -190,6 +194,36 @@ function findKey(node: unknown, offset: number, path: Path): [Path, number | und
     }
   }
   return undefined;
+}
+
+/** A key that appears twice in one map; checked here in one pass per map (see parseScheduleText). */
+function duplicateKeyProblems(source: ScheduleSource, linesSeen: ReadonlySet<number>): ScheduleProblem[] {
+  const problems: ScheduleProblem[] = [];
+  eachNode(source.doc.contents, (node) => {
+    if (!isMap(node)) return;
+    const seen = new Set<string>();
+    for (const { key } of node.items) {
+      if (!isScalar(key) || typeof key.value === "symbol" || !key.range) continue; // `<<` may repeat
+      const identity = `${typeof key.value}:${String(key.value)}`;
+      const at = source.lineCounter.linePos(key.range[0]);
+      if (seen.has(identity) && !linesSeen.has(at.line)) {
+        problems.push(yamlProblem(source, "DUPLICATE_KEY", "", key.range[0], at));
+      }
+      seen.add(identity);
+    }
+  });
+  return problems;
+}
+
+/** Calls `fn` on every node of a document, without recursion (the nesting may be deep). */
+function eachNode(root: unknown, fn: (node: unknown) => void): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    fn(node);
+    if (isMap(node)) for (const pair of node.items) stack.push(pair.key, pair.value);
+    else if (isSeq(node)) stack.push(...node.items);
+  }
 }
 
 function keyName(value: unknown): string {

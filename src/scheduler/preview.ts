@@ -35,7 +35,8 @@ export interface PreviewOptions {
 export function previewFires(schedule: Schedule, options: PreviewOptions): PreviewFire[] {
   const clock = new VirtualClock(options.fromMs);
   const fires: PreviewFire[] = [];
-  const selected = schedule.jobs.filter((job) => !options.jobs || options.jobs.includes(job.name));
+  const wanted = options.jobs && new Set(options.jobs);
+  const selected = schedule.jobs.filter((job) => !wanted || wanted.has(job.name));
   const triggers = selected.map((job) =>
     armTrigger(job, {
       clock,

@@ -38,7 +38,7 @@ interface JobSummary {
 
 function summarise(schedule: Schedule, nowMs: number) {
   const jobs = schedule.jobs.map((job): JobSummary => {
-    const [next] = previewFires(schedule, { fromMs: nowMs, count: 1, jobs: [job.name] });
+    const [next] = previewFires({ ...schedule, jobs: [job] }, { fromMs: nowMs, count: 1 });
     return {
       name: job.name,
       trigger: describeTrigger(job),
