@@ -21,3 +21,35 @@ export function resolveId(nameOrId: string, kind: "user" | "group"): number {
   }
   throw new IdentityError(`no ${kind} named "${nameOrId}" in ${file}`);
 }
+
+/** A user's entry in /etc/passwd. */
+export interface UserEntry {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+/** The /etc/passwd entry of a user name or numeric id; undefined when there is none (a bare numeric id). */
+export function lookupUser(nameOrId: string): UserEntry | undefined {
+  let text = "";
+  try {
+    text = readFileSync("/etc/passwd", "utf8");
+  } catch {
+    return undefined;
+  }
+  const byId = /^\d+$/.test(nameOrId);
+  for (const line of text.split("\n")) {
+    const [name, , uid, gid, , home] = line.split(":");
+    if (name === undefined || uid === undefined || gid === undefined || !/^\d+$/.test(uid)) continue;
+    if (byId ? uid === nameOrId : name === nameOrId) {
+      return {
+        name,
+        uid: Number(uid),
+        gid: /^\d+$/.test(gid) ? Number(gid) : Number(uid),
+        home: home || "/",
+      };
+    }
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import type { RunSpec } from "../runner/run-job.js";
 import type { JobSpec } from "../schedule/types.js";
-import { resolveId } from "./identity.js";
+import { lookupUser, resolveId } from "./identity.js";
 
 /** What the runner needs for one run of a job: the command as a program and argv, the merged environment. */
 export function runSpecOf(
@@ -12,7 +12,8 @@ export function runSpecOf(
     job.command.kind === "shell" ? [job.command.shell, "-c", job.command.script] : job.command.argv;
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined) env[key] = value;
-  Object.assign(env, job.env);
+  const identity = identityOf(job);
+  Object.assign(env, identity.env, job.env);
   return {
     job: job.name,
     runId: context.runId,
@@ -25,7 +26,25 @@ export function runSpecOf(
     killSignal: job.killSignal,
     killGraceMs: job.killGraceMs,
     ...(job.retry ? { retry: job.retry } : {}),
-    ...(job.user !== undefined ? { uid: resolveId(job.user, "user") } : {}),
-    ...(job.group !== undefined ? { gid: resolveId(job.group, "group") } : {}),
+    ...(identity.uid !== undefined ? { uid: identity.uid } : {}),
+    ...(identity.gid !== undefined ? { gid: identity.gid } : {}),
+  };
+}
+
+/**
+ * Who a job runs as. With `user`, the group is `group` or else the user's own from /etc/passwd (never tdefer's
+ * root group; a numeric id without an entry gets the group of the same number), and HOME, USER and LOGNAME
+ * are the user's, as cron sets them (the file's `env` can still override them). Supplementary groups are
+ * dropped whenever a user or group is set.
+ */
+function identityOf(job: JobSpec): { uid?: number; gid?: number; env: Record<string, string> } {
+  const gid = job.group !== undefined ? resolveId(job.group, "group") : undefined;
+  if (job.user === undefined) return { ...(gid !== undefined ? { gid } : {}), env: {} };
+  const entry = lookupUser(job.user);
+  const uid = entry?.uid ?? resolveId(job.user, "user");
+  return {
+    uid,
+    gid: gid ?? entry?.gid ?? uid,
+    env: entry ? { HOME: entry.home, USER: entry.name, LOGNAME: entry.name } : {},
   };
 }
