@@ -1,3 +1,4 @@
+import jsYaml from "js-yaml";
 import {
   type Document,
   isAlias,
@@ -352,4 +353,53 @@ function keyNodeOf(source: ScheduleSource, path: readonly (string | number)[]): 
     if (isScalar(pair.key) && keyName(pair.key.value) === String(name)) return pair.key;
   }
   return undefined;
+}
+
+/** A schedule file's data, with the positions of its keys and values found only when asked for. */
+export interface ScheduleData {
+  readonly file: string;
+  readonly value: unknown;
+  /** The document with positions (parsed on first use, then kept): for problems and warnings. */
+  locate(): ScheduleSource;
+}
+
+/**
+ * Reads YAML text into data, or the problems that keep it from being read. Positions cost a tenth of a
+ * second per 100 kB with the `yaml` package, ten times what plain parsing costs, and a valid file
+ * needs none: so a file without anchors or merge keys is first read by js-yaml (same YAML 1.2 core
+ * schema), and the `yaml` document is built only to point at a problem or a warning. Anything js-yaml
+ * refuses takes the careful path, which says where and why.
+ */
+export function readScheduleText(
+  text: string,
+  file: string,
+): { data?: ScheduleData; problems: ScheduleProblem[] } {
+  let located: ScheduleSource | undefined;
+  const locate = (): ScheduleSource => {
+    located ??= parseScheduleText(text, file).source;
+    return located;
+  };
+  const quick = quickValue(text);
+  if (quick.ok) return { data: { file, value: quick.value, locate }, problems: [] };
+  const { source, problems } = parseScheduleText(text, file);
+  located = source;
+  if (problems.length > 0) return { problems };
+  try {
+    return { data: { file, value: toPlainValue(source), locate }, problems: [] };
+  } catch (error) {
+    return { problems: [plainValueProblem(source, error)] };
+  }
+}
+
+/**
+ * js-yaml's reading, where it is sure to agree with the `yaml` package: no anchors, aliases or merges,
+ * and no `?` (explicit keys, which may be maps that the two turn into different strings).
+ */
+function quickValue(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (text.includes("&") || text.includes("<<") || text.includes("?")) return { ok: false };
+  try {
+    return { ok: true, value: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
+  } catch {
+    return { ok: false }; // a syntax error, a duplicate key, an unknown alias…: the careful path reports it
+  }
 }

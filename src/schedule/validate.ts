@@ -4,13 +4,7 @@ import type * as z from "zod";
 import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
 import { CronSchedule, CronSyntaxError } from "./cron.js";
 import { formatDuration, parseDuration } from "./duration.js";
-import {
-  parseScheduleText,
-  plainValueProblem,
-  positionOf,
-  type ScheduleSource,
-  toPlainValue,
-} from "./read.js";
+import { positionOf, readScheduleText, type ScheduleData } from "./read.js";
 import {
   JOB_KEYS,
   JOB_OPTION_KEYS,
@@ -47,14 +41,14 @@ const DEFAULT_RETRY_MAX_DELAY_MS = 600_000;
 
 /** Reads and validates a schedule file's text: a Schedule, or ScheduleErrors listing every mistake. */
 export function loadScheduleText(text: string, file: string, options: ValidateOptions): Schedule {
-  const { source, problems } = parseScheduleText(text, file);
-  if (problems.length > 0) throw new ScheduleErrors(problems);
-  return validateSchedule(source, options);
+  const { data, problems } = readScheduleText(text, file);
+  if (!data) throw new ScheduleErrors(problems);
+  return validateSchedule(data, options);
 }
 
-/** Turns a parsed file into a Schedule, or throws ScheduleErrors with every problem found. */
-export function validateSchedule(source: ScheduleSource, options: ValidateOptions): Schedule {
-  return new Validator(source, options).run();
+/** Turns a file's data into a Schedule, or throws ScheduleErrors with every problem found. */
+export function validateSchedule(data: ScheduleData, options: ValidateOptions): Schedule {
+  return new Validator(data, options).run();
 }
 
 class Validator {
@@ -64,7 +58,7 @@ class Validator {
   private readonly guessed = new Set<string>();
 
   constructor(
-    private readonly source: ScheduleSource,
+    private readonly data: ScheduleData,
     private readonly options: ValidateOptions,
   ) {}
 
@@ -76,9 +70,9 @@ class Validator {
   }
 
   private problem(path: Path, message: string, hint?: string, at: "value" | "key" = "value"): void {
-    const { line, col } = positionOf(this.source, path, at);
+    const { line, col } = positionOf(this.data.locate(), path, at);
     this.problems.push({
-      file: this.source.file,
+      file: this.data.file,
       line,
       col,
       path: path.join("."),
@@ -88,8 +82,8 @@ class Validator {
   }
 
   private warning(path: Path, message: string): void {
-    const { line, col } = positionOf(this.source, path);
-    this.warnings.push({ file: this.source.file, line, col, path: path.join("."), message });
+    const { line, col } = positionOf(this.data.locate(), path);
+    this.warnings.push({ file: this.data.file, line, col, path: path.join("."), message });
   }
 
   private sorted<T extends { line: number; col: number }>(items: T[]): T[] {
@@ -102,13 +96,7 @@ class Validator {
    * their mistakes too: every mistake at once, not one pass at a time.
    */
   private structure(): { raw: RawSchedule; original: Record<string, unknown> } | undefined {
-    let value: unknown;
-    try {
-      value = toPlainValue(this.source);
-    } catch (error) {
-      this.problems.push(plainValueProblem(this.source, error));
-      return undefined;
-    }
+    const value = this.data.value;
     if (value === null || value === undefined) {
       this.problem([], "the file is empty", "add a `jobs:` map; see schedules.example.yaml");
       return undefined;
@@ -264,7 +252,7 @@ class Validator {
     }
     if (this.problems.length > 0) return undefined;
     return {
-      file: this.source.file,
+      file: this.data.file,
       zone: fileZone ?? this.options.systemZone,
       maxParallel: raw.max_parallel,
       jobs,
@@ -312,7 +300,7 @@ class Validator {
     const retry = this.retry(option("retry"));
     const user = this.identity(option("user"), "user");
     const group = this.identity(option("group"), "group");
-    const cwd = resolve(dirname(this.source.file), option("cwd").value ?? ".");
+    const cwd = resolve(dirname(this.data.file), option("cwd").value ?? ".");
     const command = job.run === undefined ? undefined : this.command(job.run, at("run"), context.shell);
     if (!trigger || !command) return undefined;
 

@@ -11,8 +11,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** Width of one cached bucket of a zone's transitions. */
 const BUCKET_MS = 32 * DAY_MS;
-/** Distance between Intl samples inside a bucket; two transitions closer than this are not told apart. */
-const SAMPLE_MS = 6 * HOUR_MS;
+/** Distance between Intl samples inside a bucket; two transitions closer than this (no zone has them) are not told apart. */
+const SAMPLE_MS = DAY_MS;
 
 const UTC_NAMES = new Set(
   [
