@@ -18,6 +18,10 @@ export function createProgram(io: CliIO = processIO): Command {
     .version(version, "-V, --version")
     .showHelpAfterError("(run `tdefer --help` for usage)")
     .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
     .addHelpText(
       "after",
       "\nWithout a file, tdefer looks for tdefer.yaml, tdefer.yml, schedules.yaml, .tdeferrc.yaml, .tdeferrc.yml\nor .config/tdefer.yaml from here up to your home folder, then ~/.config/tdefer/config.yaml.\nExit status: 0 ok, 1 runtime failure, 2 usage error, 78 invalid schedule file.",
@@ -37,7 +41,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<void>
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      io.setExitCode(error.exitCode === 0 ? 0 : 2);
       return;
     }
     throw error;

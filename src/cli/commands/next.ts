@@ -18,9 +18,13 @@ interface NextOptions {
   tz?: string;
 }
 
+/** More fires than anyone reads; a bigger -n would only make `next` run (and print) for a very long time. */
+export const MAX_COUNT = 100_000;
+
 const positiveInt = (value: string): number => {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number >= 1");
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_COUNT)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_COUNT}`);
   return n;
 };
 
