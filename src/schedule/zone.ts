@@ -65,7 +65,8 @@ const validity = new Map<string, boolean>();
 export function isValidZone(zone: string): boolean {
   let valid = validity.get(zone);
   if (valid === undefined) {
-    valid = acceptedByIntl(zone);
+    // Node 22+ accepts offsets such as "+01:00" as zones; they are not IANA names and have no DST rules.
+    valid = !/^[+-]/.test(zone) && acceptedByIntl(zone);
     if (valid) {
       const canonical = zoneByLowerCase(zone.toLowerCase());
       if (canonical !== undefined && canonical !== zone && !UTC_NAMES.has(zone.toLowerCase())) valid = false;
