@@ -34,34 +34,36 @@ function underFaketime(args: string[], faketime: { at: string } | { file: string
 const startedOf = (stdout: string, job: string) =>
   jsonEvents(stdout).filter((e) => e.event === "started" && e.job === job);
 
-describe.skipIf(!LIBFAKETIME)(`DST transitions, live (libfaketime)${SKIPPED}`, () => {
-  // Each starts 3 s before a spring-forward jump: the fixed-time job's wall time (02:30 or 02:15) is in the
-  // gap, so it runs once at the instant of the jump; the minutely job runs at the jump too, once.
-  const springs = [
-    {
-      zone: "America/New_York",
-      fixed: "30 2 * * *",
-      start: "2026-03-08 06:59:57",
-      jump: "2026-03-08T07:00:00.000Z",
-    },
-    {
-      zone: "Europe/Berlin",
-      fixed: "30 2 * * *",
-      start: "2026-03-29 00:59:57",
-      jump: "2026-03-29T01:00:00.000Z",
-    },
-    // A 30-minute shift: 02:00 +10:30 becomes 02:30 +11:00.
-    {
-      zone: "Australia/Lord_Howe",
-      fixed: "15 2 * * *",
-      start: "2026-10-03 15:29:57",
-      jump: "2026-10-03T15:30:00.000Z",
-    },
-  ];
+// Every test here starts its own processes and mostly waits: they run side by side.
+describe.concurrent("time events", () => {
+  describe.skipIf(!LIBFAKETIME)(`DST transitions, live (libfaketime)${SKIPPED}`, () => {
+    // Each starts 6 s before a spring-forward jump: the fixed-time job's wall time (02:30 or 02:15) is in the
+    // gap, so it runs once at the instant of the jump; the minutely job runs at the jump too, once.
+    const springs = [
+      {
+        zone: "America/New_York",
+        fixed: "30 2 * * *",
+        start: "2026-03-08 06:59:54",
+        jump: "2026-03-08T07:00:00.000Z",
+      },
+      {
+        zone: "Europe/Berlin",
+        fixed: "30 2 * * *",
+        start: "2026-03-29 00:59:54",
+        jump: "2026-03-29T01:00:00.000Z",
+      },
+      // A 30-minute shift: 02:00 +10:30 becomes 02:30 +11:00.
+      {
+        zone: "Australia/Lord_Howe",
+        fixed: "15 2 * * *",
+        start: "2026-10-03 15:29:54",
+        jump: "2026-10-03T15:30:00.000Z",
+      },
+    ];
 
-  for (const { zone, fixed, start, jump } of springs) {
-    it.concurrent(`spring forward in ${zone}: a fixed-time job in the gap runs once, at the jump`, async () => {
-      const file = writeSchedule(`timezone: ${zone}
+    for (const { zone, fixed, start, jump } of springs) {
+      it(`spring forward in ${zone}: a fixed-time job in the gap runs once, at the jump`, async () => {
+        const file = writeSchedule(`timezone: ${zone}
 jobs:
   fixed:
     cron: "${fixed}"
@@ -70,26 +72,26 @@ jobs:
     cron: "* * * * *"
     run: echo minutely
 `);
-      const cli = underFaketime(["run", file, "--log-format", "json"], { at: start });
-      try {
-        await cli.waitFor(/"event":"started","job":"fixed"/, 10_000);
-        await cli.waitFor(/"event":"started","job":"minutely"/, 5_000);
-        await sleep(1500); // a second fire, if there were one, would come now
-      } finally {
-        cli.child.kill("SIGTERM");
-      }
-      const result = await cli.exited;
-      expect(result.code).toBe(0);
-      expect(startedOf(result.stdout, "fixed").map((e) => e.scheduled)).toEqual([jump]);
-      expect(startedOf(result.stdout, "minutely").map((e) => e.scheduled)).toEqual([jump]);
-      const lines = jsonEvents(result.stdout).filter((e) => e.event === "output");
-      expect(lines.map((e) => e.line).sort()).toEqual(["fixed", "minutely"]);
-    });
-  }
+        const cli = underFaketime(["run", file, "--log-format", "json"], { at: start });
+        try {
+          await cli.waitFor(/"event":"started","job":"fixed"/, 15_000);
+          await cli.waitFor(/"event":"started","job":"minutely"/, 5_000);
+          await sleep(1500); // a second fire, if there were one, would come now
+        } finally {
+          cli.child.kill("SIGTERM");
+        }
+        const result = await cli.exited;
+        expect(result.code).toBe(0);
+        expect(startedOf(result.stdout, "fixed").map((e) => e.scheduled)).toEqual([jump]);
+        expect(startedOf(result.stdout, "minutely").map((e) => e.scheduled)).toEqual([jump]);
+        const lines = jsonEvents(result.stdout).filter((e) => e.event === "output");
+        expect(lines.map((e) => e.line).sort()).toEqual(["fixed", "minutely"]);
+      });
+    }
 
-  it.concurrent("fall back in America/New_York: the repeated 01:30 runs a wildcard job, not a fixed-time one", async () => {
-    // 06:30Z is 01:30 EST, the second pass of 01:00–02:00 (the first, 01:30 EDT, was 05:30Z).
-    const file = writeSchedule(`timezone: America/New_York
+    it("fall back in America/New_York: the repeated 01:30 runs a wildcard job, not a fixed-time one", async () => {
+      // 06:30Z is 01:30 EST, the second pass of 01:00–02:00 (the first, 01:30 EDT, was 05:30Z).
+      const file = writeSchedule(`timezone: America/New_York
 jobs:
   fixed:
     cron: "30 1 * * *"
@@ -98,33 +100,35 @@ jobs:
     cron: "30 * * * *"
     run: echo wildcard
 `);
-    const cli = underFaketime(["run", file, "--log-format", "json"], { at: "2026-11-01 06:29:57" });
-    try {
-      await cli.waitFor(/"event":"started","job":"wildcard"/, 10_000);
-      await sleep(1500);
-    } finally {
-      cli.child.kill("SIGTERM");
-    }
-    const result = await cli.exited;
-    expect(result.code).toBe(0);
-    const events = jsonEvents(result.stdout);
-    expect(startedOf(result.stdout, "wildcard").map((e) => e.scheduled)).toEqual([
-      "2026-11-01T06:30:00.000Z",
-    ]);
-    expect(startedOf(result.stdout, "fixed")).toEqual([]);
-    expect(events.find((e) => e.event === "scheduled" && e.job === "fixed").next).toBe(
-      "2026-11-02T06:30:00.000Z",
-    );
+      const cli = underFaketime(["run", file, "--log-format", "json"], { at: "2026-11-01 06:29:54" });
+      try {
+        await cli.waitFor(/"event":"started","job":"wildcard"/, 15_000);
+        await sleep(1500);
+      } finally {
+        cli.child.kill("SIGTERM");
+      }
+      const result = await cli.exited;
+      expect(result.code).toBe(0);
+      const events = jsonEvents(result.stdout);
+      expect(startedOf(result.stdout, "wildcard").map((e) => e.scheduled)).toEqual([
+        "2026-11-01T06:30:00.000Z",
+      ]);
+      expect(startedOf(result.stdout, "fixed")).toEqual([]);
+      expect(events.find((e) => e.event === "scheduled" && e.job === "fixed").next).toBe(
+        "2026-11-02T06:30:00.000Z",
+      );
+    });
   });
-});
 
-describe.skipIf(!LIBFAKETIME)(`wall-clock steps while running (libfaketime timestamp file)${SKIPPED}`, () => {
-  it("logs each jump; a cron job fires neither twice nor in a burst, and a fire jumped over is logged as skipped", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tdefer-faketime-"));
-    const clockFile = join(dir, "faketimerc");
-    writeFileSync(clockFile, "@2026-05-01 12:00:57\n");
-    // The `every` job keeps the event loop waking (a jump is noticed on a wake; sleeps are capped at 30 s).
-    const file = writeSchedule(`timezone: UTC
+  describe.skipIf(!LIBFAKETIME)(
+    `wall-clock steps while running (libfaketime timestamp file)${SKIPPED}`,
+    () => {
+      it("logs each jump; a cron job fires neither twice nor in a burst, and a fire jumped over is logged as skipped", async () => {
+        const dir = mkdtempSync(join(tmpdir(), "tdefer-faketime-"));
+        const clockFile = join(dir, "faketimerc");
+        writeFileSync(clockFile, "@2026-05-01 12:00:55\n");
+        // The `every` job keeps the event loop waking (a jump is noticed on a wake; sleeps are capped at 30 s).
+        const file = writeSchedule(`timezone: UTC
 jobs:
   minutely:
     cron: "* * * * *"
@@ -133,36 +137,38 @@ jobs:
     every: 200ms
     run: ["true"]
 `);
-    const cli = underFaketime(["run", file, "--log-format", "json"], { file: clockFile });
-    try {
-      await cli.waitFor(/"event":"started","job":"minutely"/, 10_000);
-      // Forward over 12:02 and 12:03.
-      writeFileSync(clockFile, "@2026-05-01 12:03:58\n");
-      await cli.waitFor(/"event":"clock_jump"/, 5000);
-      await cli.waitFor(
-        /"event":"started","job":"minutely"[^\n]*"scheduled":"2026-05-01T12:04:00.000Z"/,
-        5000,
-      );
-      // Backward to just before the 12:04 that has already run: it must not run again.
-      writeFileSync(clockFile, "@2026-05-01 12:03:57\n");
-      await cli.waitFor(/"event":"clock_jump"[^\n]*"direction":"backward"/, 5000);
-      await sleep(4500);
-    } finally {
-      cli.child.kill("SIGTERM");
-    }
-    const result = await cli.exited;
-    expect(result.code).toBe(0);
-    const events = jsonEvents(result.stdout);
-    const jumps = events.filter((e) => e.event === "clock_jump");
-    expect(jumps.map((e) => e.direction)).toEqual(["forward", "backward"]);
-    expect(jumps[0].delta_ms).toBeGreaterThan(170_000);
-    expect(jumps[0].delta_ms).toBeLessThan(182_000);
-    expect(jumps[1].delta_ms).toBeLessThan(-1000);
-    expect(startedOf(result.stdout, "minutely").map((e) => e.scheduled)).toEqual([
-      "2026-05-01T12:01:00.000Z",
-      "2026-05-01T12:04:00.000Z",
-    ]);
-    const skipped = events.filter((e) => e.event === "skipped" && e.job === "minutely");
-    expect(skipped.map((e) => e.reason)).toEqual(["the clock jumped past 2 fire(s)"]);
-  }, 30_000);
+        const cli = underFaketime(["run", file, "--log-format", "json"], { file: clockFile });
+        try {
+          await cli.waitFor(/"event":"started","job":"minutely"/, 10_000);
+          // Forward over 12:02 and 12:03.
+          writeFileSync(clockFile, "@2026-05-01 12:03:59\n");
+          await cli.waitFor(/"event":"clock_jump"/, 5000);
+          await cli.waitFor(
+            /"event":"started","job":"minutely"[^\n]*"scheduled":"2026-05-01T12:04:00.000Z"/,
+            5000,
+          );
+          // Backward to just before the 12:04 that has already run: it must not run again.
+          writeFileSync(clockFile, "@2026-05-01 12:03:57\n");
+          await cli.waitFor(/"event":"clock_jump"[^\n]*"direction":"backward"/, 5000);
+          await sleep(3500); // past 12:04:00 again
+        } finally {
+          cli.child.kill("SIGTERM");
+        }
+        const result = await cli.exited;
+        expect(result.code).toBe(0);
+        const events = jsonEvents(result.stdout);
+        const jumps = events.filter((e) => e.event === "clock_jump");
+        expect(jumps.map((e) => e.direction)).toEqual(["forward", "backward"]);
+        expect(jumps[0].delta_ms).toBeGreaterThan(170_000);
+        expect(jumps[0].delta_ms).toBeLessThan(182_000);
+        expect(jumps[1].delta_ms).toBeLessThan(-1000);
+        expect(startedOf(result.stdout, "minutely").map((e) => e.scheduled)).toEqual([
+          "2026-05-01T12:01:00.000Z",
+          "2026-05-01T12:04:00.000Z",
+        ]);
+        const skipped = events.filter((e) => e.event === "skipped" && e.job === "minutely");
+        expect(skipped.map((e) => e.reason)).toEqual(["the clock jumped past 2 fire(s)"]);
+      }, 30_000);
+    },
+  );
 });

@@ -6,63 +6,65 @@ import { jsonEvents, liveInGroup, sleep, writeSchedule } from "../helpers/procs.
 
 const timeOf = (event: { time: string }) => Date.parse(event.time);
 
-describe("a job that exits while a background grandchild keeps its stdout open", () => {
-  it("is reported finished right after its exit; the grandchild's later output is cut off", async () => {
-    const file = writeSchedule(`jobs:
+// Every test here starts its own processes and mostly waits: they run side by side.
+describe.concurrent("faults: jobs that misbehave as processes", () => {
+  describe("a job that exits while a background grandchild keeps its stdout open", () => {
+    it("is reported finished right after its exit; the grandchild's later output is cut off", async () => {
+      const file = writeSchedule(`jobs:
   holder:
     after: 0s
     run: |
-      (sleep 1; echo late-line; sleep 30) &
+      (sleep 2; echo late-line; sleep 30) &
       echo "grandchild $!"
       echo exiting
 `);
-    const started = Date.now();
-    const result = await runCli(["run", file, "--log-format", "json", "--for", "3s"]);
-    expect(Date.now() - started).toBeLessThan(6000);
-    expect(result.code).toBe(0);
-    const events = jsonEvents(result.stdout);
-    const lines = events.filter((e) => e.event === "output").map((e) => e.line);
-    expect(lines).toContain("exiting");
-    // POST_EXIT_QUIET_MS: 100 ms without a byte after the exit closes the pipes; "late-line" comes a second later.
-    expect(lines).not.toContain("late-line");
-    const start = events.find((e) => e.event === "started");
-    const finished = events.find((e) => e.event === "finished");
-    expect(finished).toMatchObject({ exit_code: 0, signal: null });
-    expect(finished.duration_ms).toBeLessThan(500);
-    expect(timeOf(finished) - timeOf(start)).toBeLessThan(1000);
-    expect(result.stderr).toBe("");
-  });
+      const started = Date.now();
+      const result = await runCli(["run", file, "--log-format", "json", "--for", "4s"]);
+      expect(Date.now() - started).toBeLessThan(6000);
+      expect(result.code).toBe(0);
+      const events = jsonEvents(result.stdout);
+      const lines = events.filter((e) => e.event === "output").map((e) => e.line);
+      expect(lines).toContain("exiting");
+      // POST_EXIT_QUIET_MS: 100 ms without a byte after the exit closes the pipes; "late-line" comes 2 s later.
+      expect(lines).not.toContain("late-line");
+      const start = events.find((e) => e.event === "started");
+      const finished = events.find((e) => e.event === "finished");
+      expect(finished).toMatchObject({ exit_code: 0, signal: null });
+      expect(finished.duration_ms).toBeLessThan(500);
+      expect(timeOf(finished) - timeOf(start)).toBeLessThan(1500);
+      expect(result.stderr).toBe("");
+    });
 
-  it("a grandchild printing without pause keeps the run open at most POST_EXIT_MAX_MS (5 s), then is cut off", async () => {
-    const file = writeSchedule(`jobs:
+    it("a grandchild printing without pause keeps the run open at most POST_EXIT_MAX_MS (5 s), then is cut off", async () => {
+      const file = writeSchedule(`jobs:
   chatty:
     after: 0s
     run: |
       (i=0; while :; do i=$((i+1)); echo "spam $i" || exit; sleep 0.01; done) &
       echo exiting
 `);
-    const result = await runCli(["run", file, "--log-format", "json", "--for", "8s"]);
-    expect(result.code).toBe(0);
-    const events = jsonEvents(result.stdout);
-    const start = events.find((e) => e.event === "started");
-    const finished = events.find((e) => e.event === "finished");
-    expect(finished).toMatchObject({ job: "chatty", exit_code: 0 });
-    // The finish waits for the grandchild's output, but not longer than the cap.
-    const keptOpen = timeOf(finished) - timeOf(start);
-    expect(keptOpen).toBeGreaterThanOrEqual(4500);
-    expect(keptOpen).toBeLessThan(6500);
-    // Every line read before the cut is logged, in order, and none after the finish.
-    const spam = events.filter((e) => e.event === "output" && e.line.startsWith("spam"));
-    expect(spam.length).toBeGreaterThan(50);
-    expect(spam.map((e) => e.line)).toEqual(spam.map((_, i) => `spam ${i + 1}`));
-    const afterFinish = events.slice(events.indexOf(finished)).filter((e) => e.event === "output");
-    expect(afterFinish).toEqual([]);
-  }, 15_000);
-});
+      const result = await runCli(["run", file, "--log-format", "json", "--for", "8s"]);
+      expect(result.code).toBe(0);
+      const events = jsonEvents(result.stdout);
+      const start = events.find((e) => e.event === "started");
+      const finished = events.find((e) => e.event === "finished");
+      expect(finished).toMatchObject({ job: "chatty", exit_code: 0 });
+      // The finish waits for the grandchild's output, but not longer than the cap.
+      const keptOpen = timeOf(finished) - timeOf(start);
+      expect(keptOpen).toBeGreaterThanOrEqual(4500);
+      expect(keptOpen).toBeLessThan(7500);
+      // Every line read before the cut is logged, in order, and none after the finish.
+      const spam = events.filter((e) => e.event === "output" && e.line.startsWith("spam"));
+      expect(spam.length).toBeGreaterThan(50);
+      expect(spam.map((e) => e.line)).toEqual(spam.map((_, i) => `spam ${i + 1}`));
+      const afterFinish = events.slice(events.indexOf(finished)).filter((e) => e.event === "output");
+      expect(afterFinish).toEqual([]);
+    }, 15_000);
+  });
 
-describe("a job that closes its stdout early and keeps running", () => {
-  it("is still followed on stderr and reported finished when it exits", async () => {
-    const file = writeSchedule(`jobs:
+  describe("a job that closes its stdout early and keeps running", () => {
+    it("is still followed on stderr and reported finished when it exits", async () => {
+      const file = writeSchedule(`jobs:
   closer:
     after: 0s
     run: |
@@ -72,68 +74,68 @@ describe("a job that closes its stdout early and keeps running", () => {
       echo "still here" >&2
       exit 3
 `);
-    const result = await runCli(["run", file, "--log-format", "json", "--for", "4s"]);
-    expect(result.code).toBe(0);
-    const events = jsonEvents(result.stdout);
-    expect(events.filter((e) => e.event === "output").map((e) => [e.stream, e.line])).toEqual([
-      ["stdout", "first"],
-      ["stderr", "still here"],
-    ]);
-    const finished = events.find((e) => e.event === "finished");
-    expect(finished).toMatchObject({ exit_code: 3, signal: null });
-    expect(finished.duration_ms).toBeGreaterThanOrEqual(900);
+      const result = await runCli(["run", file, "--log-format", "json", "--for", "4s"]);
+      expect(result.code).toBe(0);
+      const events = jsonEvents(result.stdout);
+      expect(events.filter((e) => e.event === "output").map((e) => [e.stream, e.line])).toEqual([
+        ["stdout", "first"],
+        ["stderr", "still here"],
+      ]);
+      const finished = events.find((e) => e.event === "finished");
+      expect(finished).toMatchObject({ exit_code: 3, signal: null });
+      expect(finished.duration_ms).toBeGreaterThanOrEqual(900);
+    });
   });
-});
 
-describe("a job that ignores SIGTERM", () => {
-  it("on timeout gets SIGTERM, then SIGKILL after kill_grace; its whole group is gone", async () => {
-    const file = writeSchedule(`jobs:
+  describe("a job that ignores SIGTERM", () => {
+    it("on timeout gets SIGTERM, then SIGKILL after kill_grace; its whole group is gone", async () => {
+      const file = writeSchedule(`jobs:
   stubborn:
     after: 0s
     timeout: 500ms
     kill_grace: 700ms
     run: [${fixture("bin/ignore-term.sh")}]
 `);
-    const result = await runCli(["run", file, "--log-format", "json", "--for", "4s"]);
-    const events = jsonEvents(result.stdout);
-    const kinds = events.filter((e) => e.job === "stubborn").map((e) => e.event);
-    expect(kinds).toEqual(["scheduled", "started", "output", "timed_out", "killed", "finished"]);
-    const timedOut = events.find((e) => e.event === "timed_out");
-    const killed = events.find((e) => e.event === "killed");
-    const finished = events.find((e) => e.event === "finished");
-    expect(timedOut).toMatchObject({ timeout_ms: 500, signal: "SIGTERM" });
-    expect(killed).toMatchObject({ signal: "SIGKILL" });
-    expect(timeOf(killed) - timeOf(timedOut)).toBeGreaterThanOrEqual(650);
-    expect(timeOf(killed) - timeOf(timedOut)).toBeLessThan(1500);
-    expect(finished).toMatchObject({ exit_code: null, signal: "SIGKILL" });
-    const pid = events.find((e) => e.event === "started").pid;
-    expect(liveInGroup(pid)).toEqual([]);
+      const result = await runCli(["run", file, "--log-format", "json", "--for", "4s"]);
+      const events = jsonEvents(result.stdout);
+      const kinds = events.filter((e) => e.job === "stubborn").map((e) => e.event);
+      expect(kinds).toEqual(["scheduled", "started", "output", "timed_out", "killed", "finished"]);
+      const timedOut = events.find((e) => e.event === "timed_out");
+      const killed = events.find((e) => e.event === "killed");
+      const finished = events.find((e) => e.event === "finished");
+      expect(timedOut).toMatchObject({ timeout_ms: 500, signal: "SIGTERM" });
+      expect(killed).toMatchObject({ signal: "SIGKILL" });
+      expect(timeOf(killed) - timeOf(timedOut)).toBeGreaterThanOrEqual(650);
+      expect(timeOf(killed) - timeOf(timedOut)).toBeLessThan(2500);
+      expect(finished).toMatchObject({ exit_code: null, signal: "SIGKILL" });
+      const pid = events.find((e) => e.event === "started").pid;
+      expect(liveInGroup(pid)).toEqual([]);
+    });
   });
-});
 
-describe("a job killed by a signal", () => {
-  it("is reported with the signal, not an exit code, in json and plain logs", async () => {
-    const yaml = `jobs:
+  describe("a job killed by a signal", () => {
+    it("is reported with the signal, not an exit code, in json and plain logs", async () => {
+      const yaml = `jobs:
   victim:
     after: 0s
     run: echo bye; kill -USR1 $$
 `;
-    const json = await runCli(["run", writeSchedule(yaml), "--log-format", "json", "--for", "2s"]);
-    const finished = jsonEvents(json.stdout).find((e) => e.event === "finished");
-    expect(finished).toMatchObject({ level: "error", exit_code: null, signal: "SIGUSR1" });
-    const plain = await runCli(["run", writeSchedule(yaml), "--log-format", "plain", "--for", "2s"]);
-    expect(plain.stdout).toMatch(/victim\[\w+\] finished: killed by SIGUSR1 in /);
-    const trigger = await runCli(["trigger", "victim", writeSchedule(yaml), "--log-format", "plain"]);
-    expect(trigger.code).toBe(128 + 10); // SIGUSR1 is 10 on Linux
+      const json = await runCli(["run", writeSchedule(yaml), "--log-format", "json", "--for", "2s"]);
+      const finished = jsonEvents(json.stdout).find((e) => e.event === "finished");
+      expect(finished).toMatchObject({ level: "error", exit_code: null, signal: "SIGUSR1" });
+      const plain = await runCli(["run", writeSchedule(yaml), "--log-format", "plain", "--for", "2s"]);
+      expect(plain.stdout).toMatch(/victim\[\w+\] finished: killed by SIGUSR1 in /);
+      const trigger = await runCli(["trigger", "victim", writeSchedule(yaml), "--log-format", "plain"]);
+      expect(trigger.code).toBe(128 + 10); // SIGUSR1 is 10 on Linux
+    });
   });
-});
 
-describe("a fork bomb inside a job", () => {
-  // RLIMIT_NPROC (`ulimit -u`) does not bind root, and these tests run as root here and in CI, so the bomb is
-  // bounded by construction instead: a binary tree of subshells 6 levels deep (127 processes at most), each
-  // level forking two copies of itself; `ulimit -u 50` is set as well, and binds when not run as root.
-  it("is ended by its timeout with its whole process group; tdefer survives and stays responsive", async () => {
-    const file = writeSchedule(`jobs:
+  describe("a fork bomb inside a job", () => {
+    // RLIMIT_NPROC (`ulimit -u`) does not bind root, and these tests run as root here and in CI, so the bomb is
+    // bounded by construction instead: a binary tree of subshells 6 levels deep (127 processes at most), each
+    // level forking two copies of itself; `ulimit -u 50` is set as well, and binds when not run as root.
+    it("is ended by its timeout with its whole process group; tdefer survives and stays responsive", async () => {
+      const file = writeSchedule(`jobs:
   bomb:
     after: 0s
     timeout: 1500ms
@@ -146,32 +148,55 @@ describe("a fork bomb inside a job", () => {
     every: 100ms
     run: echo tick
 `);
-    const cli = new CliProcess(["run", file, "--log-format", "json", "--grace", "2s"]);
-    await cli.waitFor(/"event":"started","job":"bomb"/, 10_000);
-    const bombPid = jsonEvents(cli.stdout).find((e) => e.event === "started" && e.job === "bomb").pid;
-    // It does fork: the group grows well past a handful of processes before the timeout.
-    let largest = 0;
-    while (!cli.stdout.includes('"event":"timed_out"')) {
-      largest = Math.max(largest, liveInGroup(bombPid).length);
-      await sleep(50);
-    }
-    expect(largest).toBeGreaterThan(30);
-    await cli.waitFor(/"job":"bomb"[^\n]*"event":"finished"|"event":"finished"[^\n]*"job":"bomb"/, 10_000);
-    // Responsive: ticks keep coming after the bomb is gone.
-    const ticksAtFinish = cli.stdout.split('"line":"tick"').length;
-    await sleep(600);
-    expect(cli.stdout.split('"line":"tick"').length).toBeGreaterThan(ticksAtFinish + 2);
-    expect(isAlive(cli.child.pid!)).toBe(true);
-    cli.child.kill("SIGTERM");
-    const result = await cli.exited;
-    expect(result.code).toBe(0);
-    const events = jsonEvents(result.stdout);
-    const finished = events.find((e) => e.event === "finished" && e.job === "bomb");
-    expect(finished.exit_code === null || finished.exit_code > 128).toBe(true);
-    // The bomb did fork, and nothing of it is left.
-    expect(bombPid).toBeGreaterThan(0);
-    await sleep(100);
-    expect(liveInGroup(bombPid)).toEqual([]);
-    expect(result.stderr).toBe("");
-  }, 20_000);
+      const cli = new CliProcess(["run", file, "--log-format", "json", "--grace", "2s"]);
+      await cli.waitFor(/"event":"started","job":"bomb"/, 10_000);
+      const bombPid = jsonEvents(cli.stdout).find((e) => e.event === "started" && e.job === "bomb").pid;
+      // It does fork: the group grows well past a handful of processes before the timeout.
+      let largest = 0;
+      while (!cli.stdout.includes('"event":"timed_out"')) {
+        largest = Math.max(largest, liveInGroup(bombPid).length);
+        await sleep(50);
+      }
+      expect(largest).toBeGreaterThan(30);
+      await cli.waitFor(/"job":"bomb"[^\n]*"event":"finished"|"event":"finished"[^\n]*"job":"bomb"/, 10_000);
+      // Responsive: ticks keep coming after the bomb is gone.
+      const ticksAtFinish = cli.stdout.split('"line":"tick"').length;
+      await sleep(600);
+      expect(cli.stdout.split('"line":"tick"').length).toBeGreaterThan(ticksAtFinish + 2);
+      expect(isAlive(cli.child.pid!)).toBe(true);
+      cli.child.kill("SIGTERM");
+      const result = await cli.exited;
+      expect(result.code).toBe(0);
+      const events = jsonEvents(result.stdout);
+      const finished = events.find((e) => e.event === "finished" && e.job === "bomb");
+      expect(finished.exit_code === null || finished.exit_code > 128).toBe(true);
+      // The bomb did fork, and nothing of it is left.
+      expect(bombPid).toBeGreaterThan(0);
+      await sleep(100);
+      expect(liveInGroup(bombPid)).toEqual([]);
+      expect(result.stderr).toBe("");
+    }, 20_000);
+  });
+
+  describe("tdefer itself killed with SIGKILL (a crash)", () => {
+    it("leaves a running job alone: it leads its own process group (under systemd, KillMode=mixed ends it)", async () => {
+      const file = writeSchedule(`jobs:
+  survivor:
+    after: 0s
+    run: echo ready; exec sleep 30
+`);
+      const cli = new CliProcess(["run", file, "--log-format", "json"]);
+      await cli.waitFor('"line":"ready"');
+      const pid = jsonEvents(cli.stdout).find((e) => e.event === "started").pid;
+      cli.child.kill("SIGKILL");
+      const result = await cli.exited;
+      expect(result.signal).toBe("SIGKILL");
+      await sleep(300);
+      try {
+        expect(isAlive(pid)).toBe(true);
+      } finally {
+        process.kill(-pid, "SIGKILL");
+      }
+    });
+  });
 });
