@@ -223,7 +223,7 @@ function eachNode(root: unknown, fn: (node: unknown) => void): void {
     const node = stack.pop();
     fn(node);
     if (isMap(node)) for (const pair of node.items) stack.push(pair.key, pair.value);
-    else if (isSeq(node)) stack.push(...node.items);
+    else if (isSeq(node)) for (const item of node.items) stack.push(item); // a spread of 2M items overflows
   }
 }
 
