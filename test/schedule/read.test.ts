@@ -26,10 +26,12 @@ describe("reading a schedule file", () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.boolean(), (value, flow) => {
         const text = stringify({ jobs: value }, { collectionStyle: flow ? "flow" : "block" });
+        const { data } = readScheduleText(text, "f.yaml");
+        fc.pre(data !== undefined); // a text with problems (a `<<` that merges no map…) has no data to compare
         // JSON round trip: -0 is read as 0 by js-yaml and as -0 by yaml; no schedule value can be -0.
-        expect(asJson(quick(text))).toEqual(asJson(positioned(text)));
+        expect(asJson(data!.value)).toEqual(asJson(positioned(text)));
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000, examples: [[{ "<<": 0 }, false]] },
     );
   });
 
