@@ -330,29 +330,49 @@ export function positionOf(
   path: readonly (string | number)[],
   mode: "value" | "key" = "value",
 ): { line: number; col: number } {
+  const index = nodeIndexOf(source);
   for (let n = path.length; n >= 0; n--) {
-    const prefix = path.slice(0, n);
-    const node = n === 0 ? source.doc.contents : source.doc.getIn(prefix, true);
+    const entry = index.get(pathKey(path.slice(0, n)));
+    const node = entry?.value;
     // An empty value (`key:` and nothing) has no text of its own: point at its key.
     const empty = isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1];
     const wantKey = mode === "key" || n < path.length || empty;
-    if (wantKey && n > 0) {
-      const keyNode = keyNodeOf(source, prefix);
-      if (keyNode?.range) return source.lineCounter.linePos(keyNode.range[0]);
-    }
+    if (wantKey && entry?.key?.range) return source.lineCounter.linePos(entry.key.range[0]);
     if (isNode(node) && node.range) return source.lineCounter.linePos(node.range[0]);
   }
   return { line: 1, col: 1 };
 }
 
-function keyNodeOf(source: ScheduleSource, path: readonly (string | number)[]): Node | undefined {
-  const parent = path.length === 1 ? source.doc.contents : source.doc.getIn(path.slice(0, -1), true);
-  if (!isMap(parent)) return undefined;
-  const name = path[path.length - 1];
-  for (const pair of parent.items) {
-    if (isScalar(pair.key) && keyName(pair.key.value) === String(name)) return pair.key;
+const pathKey = (path: readonly (string | number)[]): string => path.map(String).join("\u0000");
+
+/** Each path's key and value nodes, built in one walk on the first lookup (a file can have 10,000 warnings). */
+const nodeIndexes = new WeakMap<ScheduleSource, Map<string, { key?: Node; value: unknown }>>();
+
+function nodeIndexOf(source: ScheduleSource): Map<string, { key?: Node; value: unknown }> {
+  let index = nodeIndexes.get(source);
+  if (index) return index;
+  index = new Map([["", { value: source.doc.contents }]]);
+  const stack: { node: unknown; path: string }[] = [{ node: source.doc.contents, path: "" }];
+  const add = (path: string, entry: { key?: Node; value: unknown }) => {
+    if (index!.has(path)) return; // a duplicate key: the first one is where the path leads
+    index!.set(path, entry);
+    stack.push({ node: entry.value, path });
+  };
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    const prefix = path === "" ? "" : `${path}\u0000`;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) add(prefix + keyName(pair.key.value), { key: pair.key, value: pair.value });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        add(prefix + String(i), { value: item });
+      });
+    }
   }
-  return undefined;
+  nodeIndexes.set(source, index);
+  return index;
 }
 
 /** A schedule file's data, with the positions of its keys and values found only when asked for. */
