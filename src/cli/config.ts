@@ -70,6 +70,7 @@ export function loadScheduleFile(file: string, options: Partial<ValidateOptions>
       systemZone: options.systemZone ?? systemZone(),
       isRoot: options.isRoot ?? process.getuid?.() === 0,
       forRunning: options.forRunning ?? false,
+      warnings: options.warnings ?? true,
     });
   } catch (error) {
     // A structure the screen let through may still overflow the parser's stack: a problem with the file.

@@ -28,6 +28,8 @@ export interface ValidateOptions {
   readonly isRoot: boolean;
   /** True for `run` and `trigger`: what cannot run here (user/group without root) is an error, not a warning. */
   readonly forRunning: boolean;
+  /** False when nobody will read the warnings (`next`, `trigger`): pointing at them costs a positioned parse. */
+  readonly warnings?: boolean;
 }
 
 type Path = (string | number)[];
@@ -82,6 +84,7 @@ class Validator {
   }
 
   private warning(path: Path, message: string): void {
+    if (this.options.warnings === false) return;
     const { line, col } = positionOf(this.data.locate(), path);
     this.warnings.push({ file: this.data.file, line, col, path: path.join("."), message });
   }

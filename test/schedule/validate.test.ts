@@ -297,3 +297,10 @@ describe("loadScheduleText on inline text", () => {
     ]);
   });
 });
+
+describe("warnings nobody will read", () => {
+  it("are left out when asked (next and trigger), so no positioned parse is needed for them", () => {
+    expect(load("warnings.yaml").warnings.length).toBeGreaterThan(0);
+    expect(load("warnings.yaml", { warnings: false }).warnings).toEqual([]);
+  });
+});

@@ -50,7 +50,7 @@ export function addNextCommand(program: Command, io: CliIO): void {
         const untilMs = options.until ? parseTime(options.until, zone, "--until", io.nowMs()) : undefined;
         const schedule = options.cron
           ? cronOnly(options.cron, zone, fromMs)
-          : loadScheduleFile(findScheduleFile(file, io.cwd), { nowMs: fromMs });
+          : loadScheduleFile(findScheduleFile(file, io.cwd), { nowMs: fromMs, warnings: false });
         const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
         if (unknown.length > 0) throw usage(`no job named ${unknown.join(", ")} in ${schedule.file}`);
         const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });

@@ -28,7 +28,7 @@ export function addTriggerCommand(program: Command, io: CliIO): void {
         let job: JobSpec | undefined;
         try {
           const path = findScheduleFile(file, io.cwd);
-          const schedule = loadScheduleFile(path, { forRunning: true });
+          const schedule = loadScheduleFile(path, { forRunning: true, warnings: false });
           checkRunnable(schedule, path);
           job = schedule.jobs.find((candidate) => candidate.name === name);
           if (!job) {
