@@ -4,7 +4,7 @@ import type * as z from "zod";
 import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
 import { CronSchedule, CronSyntaxError } from "./cron.js";
 import { formatDuration, parseDuration } from "./duration.js";
-import { positionOf, readScheduleText, type ScheduleData } from "./read.js";
+import { readScheduleText, type ScheduleData } from "./read.js";
 import {
   JOB_KEYS,
   JOB_OPTION_KEYS,
@@ -72,7 +72,7 @@ class Validator {
   }
 
   private problem(path: Path, message: string, hint?: string, at: "value" | "key" = "value"): void {
-    const { line, col } = positionOf(this.data.locate(), path, at);
+    const { line, col } = this.data.positionOf(path, at);
     this.problems.push({
       file: this.data.file,
       line,
@@ -85,7 +85,7 @@ class Validator {
 
   private warning(path: Path, message: string): void {
     if (this.options.warnings === false) return;
-    const { line, col } = positionOf(this.data.locate(), path);
+    const { line, col } = this.data.positionOf(path);
     this.warnings.push({ file: this.data.file, line, col, path: path.join("."), message });
   }
 

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { parseScheduleText, readScheduleText, toPlainValue } from "../../src/schedule/read.js";
+import { parseScheduleText, toPlainValue } from "../../src/schedule/positions.js";
+import { readScheduleText } from "../../src/schedule/read.js";
 
 const positioned = (text: string) => toPlainValue(parseScheduleText(text, "f.yaml").source);
 const quick = (text: string) => readScheduleText(text, "f.yaml").data?.value;
@@ -35,12 +36,11 @@ describe("reading a schedule file", () => {
     );
   });
 
-  it("builds the positioned document only when a position is asked for, and only once", () => {
+  it("points at a path of a file read the quick way", () => {
     const { data } = readScheduleText("jobs:\n  a:\n    every: 1m\n", "f.yaml");
     expect(data!.value).toEqual({ jobs: { a: { every: "1m" } } });
-    const source = data!.locate();
-    expect(source.lineCounter.linePos(0)).toEqual({ line: 1, col: 1 });
-    expect(data!.locate()).toBe(source);
+    expect(data!.positionOf(["jobs", "a", "every"])).toEqual({ line: 3, col: 12 });
+    expect(data!.positionOf(["jobs", "a", "every"], "key")).toEqual({ line: 3, col: 5 });
   });
 
   it("leaves files with anchors, merges or errors to the positioned parser", () => {
