@@ -143,3 +143,43 @@ describe("tdefer next", () => {
     );
   });
 });
+
+describe("the DST example file", () => {
+  const file = new URL("../../examples/dst-edges.yaml", import.meta.url).pathname;
+
+  it("is valid", async () => {
+    const { stdout, code } = await tdefer(["check", file]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("valid, 5 jobs");
+  });
+
+  it("shows the fixed-time job moved to the jump and the wildcard job's lost gap times", async () => {
+    const { stdout } = await tdefer([
+      "next",
+      file,
+      "--from",
+      "2026-03-07 12:00",
+      "--job",
+      "nightly-ny",
+      "--job",
+      "quarter-hours-ny",
+      "-n",
+      "2",
+      "--json",
+    ]);
+    expect(JSON.parse(stdout)).toEqual([
+      {
+        job: "nightly-ny",
+        time: "2026-03-08T03:00:00-04:00",
+        trigger: 'cron "30 2 * * *" (America/New_York)',
+        dst: "moved",
+      },
+      {
+        job: "quarter-hours-ny",
+        time: "2026-03-09T02:00:00-04:00",
+        trigger: 'cron "*/15 2 * * *" (America/New_York)',
+        dst_dropped: ["2026-03-08T02:00", "2026-03-08T02:15", "2026-03-08T02:30", "2026-03-08T02:45"],
+      },
+    ]);
+  });
+});
