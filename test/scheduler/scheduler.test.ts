@@ -17,7 +17,7 @@ interface FakeRun extends ActiveRun {
   finish(killedHard?: boolean): void;
 }
 
-function harness(options: { stopEndsRunAfterMs?: number } = {}) {
+function harness(options: { stopEndsRunAfterMs?: number; random?: () => number } = {}) {
   const clock = new VirtualClock(T0);
   const events: LogEvent[] = [];
   const runs: FakeRun[] = [];
@@ -25,7 +25,7 @@ function harness(options: { stopEndsRunAfterMs?: number } = {}) {
   const scheduler = new Scheduler({
     clock,
     emit: (event) => events.push(event),
-    random: () => 0.5,
+    random: options.random ?? (() => 0.5),
     newRunId: () => `r${++ids}`,
     startRun: (job: JobSpec, context) => {
       let resolve!: (value: { killedHard: boolean }) => void;
@@ -236,6 +236,21 @@ describe("after and at jobs", () => {
     expect(startsOf("j")).toEqual([]);
     clock.advance(1);
     expect(startsOf("j")).toEqual([1200]); // random() = 0.5 → 200 ms of the 400 ms jitter
+  });
+
+  it("never delay a fire by the whole jitter or more, nor make it early", () => {
+    for (const draw of [0, 0.25, 0.999_999_9]) {
+      const { clock, scheduler, startsOf } = harness({ random: () => draw });
+      scheduler.start(scheduleOf([jobSpec("j", every(1000), { jitterMs: 400, overlap: "allow" })]));
+      clock.runUntil(T0 + 10_500);
+      const starts = startsOf("j");
+      expect(starts).toHaveLength(10);
+      starts.forEach((startMs, i) => {
+        const gridMs = (i + 1) * 1000;
+        expect(startMs).toBeGreaterThanOrEqual(gridMs);
+        expect(startMs).toBeLessThan(gridMs + 400);
+      });
+    }
   });
 });
 
