@@ -101,6 +101,9 @@ function screenText(text: string, file: string): void {
   let lineStart = 0;
   let quote = "";
   let comment = false;
+  // The last character that was not blank: an alias can only start a value (after `:`, `-`, `?`, `[`, `,`, `{`
+  // or at the start of a line); a `*` inside a plain scalar such as `0 */2 * * *` is text.
+  let last = 10;
   const refuse = (at: number, message: string, hint: string): never => {
     throw new ScheduleFileError(`${file}:${line}:${at - lineStart + 1}: ${message}\n  hint: ${hint}`);
   };
@@ -110,6 +113,7 @@ function screenText(text: string, file: string): void {
       line++;
       lineStart = i + 1;
       comment = false;
+      last = 10;
       continue;
     }
     if (comment) continue;
@@ -119,6 +123,8 @@ function screenText(text: string, file: string): void {
       else if (text[i] === quote) quote = "";
       continue;
     }
+    const startsValue = last === 10 || last === 58 || last === 45 || last === 63 || isFlowChar(last);
+    if (c !== 32 && c !== 9 && c !== 13) last = c;
     const before = i === 0 ? 32 : text.charCodeAt(i - 1);
     const atTokenStart =
       before === 32 || before === 9 || before === 10 || before === 13 || isFlowChar(before);
@@ -146,6 +152,7 @@ function screenText(text: string, file: string): void {
       case 42: // *
         if (
           atTokenStart &&
+          startsValue &&
           i + 1 < text.length &&
           !/[\s,[\]{}]/.test(text[i + 1]!) &&
           ++aliases > MAX_ALIASES

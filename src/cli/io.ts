@@ -63,3 +63,13 @@ export function relativeTime(deltaMs: number): string {
 export function displayTime(rfc3339: string): string {
   return rfc3339.replace("T", " ").replace(/\.\d+/, "");
 }
+
+/**
+ * For output a reader may stop reading early (`tdefer next | head`): a closed pipe ends the output
+ * quietly, as for cat or ls, instead of an unhandled EPIPE with a stack trace.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}

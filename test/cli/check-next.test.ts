@@ -183,3 +183,17 @@ describe("the DST example file", () => {
     ]);
   });
 });
+
+describe("the alias screen that guards against YAML bombs", () => {
+  it("does not take the stars of unquoted cron expressions for aliases", async () => {
+    const jobs = Array.from(
+      { length: 1500 },
+      (_, i) => `  j${i}:\n    cron: 0 */2 * * *\n    run: echo ${i}\n`,
+    );
+    const { file } = scheduleDir(`jobs:\n${jobs.join("")}`);
+    const { stdout, stderr, code } = await tdefer(["check", file]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toContain("valid, 1500 jobs");
+  });
+});

@@ -5,7 +5,7 @@ import { formatInZone } from "../../schedule/zone.js";
 import { previewFires } from "../../scheduler/preview.js";
 import { describeTrigger } from "../../scheduler/scheduler.js";
 import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
-import { type CliIO, columns, displayTime, relativeTime } from "../io.js";
+import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 
 export function addCheckCommand(program: Command, io: CliIO): void {
   program
@@ -14,6 +14,7 @@ export function addCheckCommand(program: Command, io: CliIO): void {
     .argument("[file]", "the schedule file (default: searched for)")
     .option("--json", "print the summary as JSON")
     .action((file: string | undefined, options: { json?: boolean }) => {
+      endQuietlyOnClosedPipe(io.stdout);
       try {
         const nowMs = io.nowMs();
         const schedule = loadScheduleFile(findScheduleFile(file, io.cwd), { nowMs });

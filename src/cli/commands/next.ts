@@ -6,7 +6,7 @@ import { loadScheduleText } from "../../schedule/validate.js";
 import { formatInZone, isValidZone, resolveWallTime, systemZone } from "../../schedule/zone.js";
 import { type PreviewFire, previewFires } from "../../scheduler/preview.js";
 import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
-import { type CliIO, columns, displayTime, relativeTime } from "../io.js";
+import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 
 interface NextOptions {
   count: number;
@@ -43,6 +43,7 @@ export function addNextCommand(program: Command, io: CliIO): void {
     .option("--cron <expr>", "preview one cron expression instead of a file")
     .option("--tz <zone>", "with --cron: the zone (default: the system zone)")
     .action((file: string | undefined, options: NextOptions) => {
+      endQuietlyOnClosedPipe(io.stdout);
       try {
         const zone = options.tz ?? systemZone();
         if (options.tz && !isValidZone(options.tz)) throw usage(`unknown time zone "${options.tz}"`);
