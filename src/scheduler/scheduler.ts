@@ -157,7 +157,7 @@ export class Scheduler {
       state.slotWaits--;
       this.emit({ event: "skipped", level: "info", job: state.spec.name, reason: "tdefer is stopping" });
     }
-    const runs = [...this.jobs.values()].flatMap((state) => [...state.runs]);
+    const runs = this.allRuns();
     this.emit({ event: "stopping", level: "info", signal, running: runs.length, graceMs });
     for (const run of runs) run.stop("tdefer is stopping");
     let graceTimer: DelayedCall | undefined;
@@ -176,7 +176,12 @@ export class Scheduler {
 
   /** Skips the rest of the grace: SIGKILL every run now (a second signal). */
   killAll(): void {
-    for (const state of this.jobs.values()) for (const run of state.runs) run.kill("a second stop signal");
+    for (const run of this.allRuns()) run.kill("a second stop signal");
+  }
+
+  /** Every run going on, those of jobs a reload removed or changed included. */
+  private allRuns(): ActiveRun[] {
+    return [...this.jobs.values(), ...this.retiredRuns].flatMap((state) => [...state.runs]);
   }
 
   private emit(event: LogEventInput): void {
@@ -219,10 +224,10 @@ export class Scheduler {
     this.disarm(state);
     state.retired = true;
     this.jobs.delete(state.spec.name);
-    this.retiredRuns.add(state);
+    if (state.runs.size > 0) this.retiredRuns.add(state);
   }
 
-  /** Jobs removed by a reload whose runs are still going: they still count as running. */
+  /** Jobs removed or replaced by a reload whose runs are still going: a stop must still end them. */
   private readonly retiredRuns = new Set<JobState>();
 
   private disarm(state: JobState): void {

@@ -302,6 +302,22 @@ describe("stop (the drain)", () => {
     expect(runs).toHaveLength(2); // nothing fires after stop
   });
 
+  it("also ends the runs of a job that a reload removed while they were going", async () => {
+    const { clock, scheduler, runs } = harness();
+    scheduler.start(scheduleOf([jobSpec("old", every(1000)), jobSpec("keep", every(60_000))]));
+    clock.advance(1000);
+    scheduler.reload(scheduleOf([jobSpec("keep", every(60_000))]));
+    let result: { killed: number } | undefined;
+    void scheduler.stop(5000, "SIGTERM").then((r) => {
+      result = r;
+    });
+    expect(runs[0]!.stops).toEqual(["stop: tdefer is stopping"]);
+    clock.advance(5000);
+    await settle();
+    expect(runs[0]!.stops).toEqual(["stop: tdefer is stopping", "kill: the shutdown grace period is over"]);
+    expect(result).toEqual({ killed: 1 });
+  });
+
   it("finishes without killing when every run ends within the grace", async () => {
     const { clock, scheduler } = harness({ stopEndsRunAfterMs: 100 });
     scheduler.start(scheduleOf([jobSpec("a", every(1000))]));
