@@ -1,6 +1,25 @@
-import type { RunSpec } from "../runner/run-job.js";
+import type { Reactor } from "../clock/reactor.js";
+import { nodeSpawner } from "../runner/node-spawner.js";
+import { type RunHandle, type RunSpec, runJob } from "../runner/run-job.js";
 import type { JobSpec } from "../schedule/types.js";
 import { lookupUser, resolveId } from "./identity.js";
+import type { LogOutput } from "./log-output.js";
+
+/** Starts one run of a job on the real clock and spawner, logging to `log` (for `run` and `trigger`). */
+export function startJobRun(
+  job: JobSpec,
+  context: { readonly runId: string; readonly scheduledMs: number },
+  deps: { readonly reactor: Reactor; readonly log: LogOutput; readonly env: NodeJS.ProcessEnv },
+): RunHandle {
+  const { reactor, log } = deps;
+  return runJob(runSpecOf(job, context, deps.env), {
+    clock: reactor,
+    spawner: nodeSpawner,
+    emit: (event) => log.emit(event),
+    wallNow: () => reactor.wallNow(),
+    writable: log.backpressure,
+  });
+}
 
 /** What the runner needs for one run of a job: the command as a program and argv, the merged environment. */
 export function runSpecOf(

@@ -1,14 +1,12 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { Reactor } from "../../clock/reactor.js";
 import type { LogEventInput } from "../../log/events.js";
-import { nodeSpawner } from "../../runner/node-spawner.js";
-import { runJob } from "../../runner/run-job.js";
 import { parseDuration } from "../../schedule/duration.js";
 import type { Schedule } from "../../schedule/types.js";
 import { Scheduler } from "../../scheduler/scheduler.js";
 import { configErrorLines, findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
 import type { CliIO } from "../io.js";
-import { runSpecOf } from "../job-run.js";
+import { startJobRun } from "../job-run.js";
 import { createLogOutput, type LogFormat } from "../log-output.js";
 import { checkRunnable } from "../trust.js";
 
@@ -88,13 +86,7 @@ async function runSchedule(
     clock: reactor,
     emit: (event) => log.emit(event),
     startRun: (job, context) => {
-      const run = runJob(runSpecOf(job, context, io.env), {
-        clock: reactor,
-        spawner: nodeSpawner,
-        emit: (event) => log.emit(event),
-        wallNow: () => reactor.wallNow(),
-        writable: log.backpressure,
-      });
+      const run = startJobRun(job, context, { reactor, log, env: io.env });
       return {
         done: run.done.then((result) => ({ killedHard: result.killedHard })),
         stop: (reason) => run.stop(reason),

@@ -1,12 +1,11 @@
 import { constants as osConstants } from "node:os";
 import type { Command } from "commander";
 import { Reactor } from "../../clock/reactor.js";
-import { nodeSpawner } from "../../runner/node-spawner.js";
-import { type RunResult, runJob } from "../../runner/run-job.js";
+import type { RunResult } from "../../runner/run-job.js";
 import type { JobSpec } from "../../schedule/types.js";
 import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
 import type { CliIO } from "../io.js";
-import { runSpecOf } from "../job-run.js";
+import { startJobRun } from "../job-run.js";
 import { createLogOutput } from "../log-output.js";
 import { checkRunnable } from "../trust.js";
 import { logFormatOption } from "./run.js";
@@ -44,13 +43,8 @@ export function addTriggerCommand(program: Command, io: CliIO): void {
         }
         const log = createLogOutput(io, options.logFormat, options.color);
         const reactor = new Reactor();
-        const run = runJob(runSpecOf(job, { runId: "manual", scheduledMs: reactor.wallNow() }, io.env), {
-          clock: reactor,
-          spawner: nodeSpawner,
-          emit: (event) => log.emit(event),
-          wallNow: () => reactor.wallNow(),
-          writable: log.backpressure,
-        });
+        const context = { runId: "manual", scheduledMs: reactor.wallNow() };
+        const run = startJobRun(job, context, { reactor, log, env: io.env });
         let signals = 0;
         const onSignal = (signal: NodeJS.Signals) => {
           if (signals++ === 0) run.stop(`tdefer received ${signal}`);
