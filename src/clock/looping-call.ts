@@ -1,5 +1,5 @@
-import { StateError } from "../errors.js";
 import type { Clock, DelayedCall } from "./clock.js";
+import { StateError } from "./errors.js";
 
 export interface StartOptions {
   /** Run once at start, inside start() itself. Default true, as in Twisted. */

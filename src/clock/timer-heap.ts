@@ -1,5 +1,5 @@
-import { AlreadyCalled, AlreadyCancelled } from "../errors.js";
 import type { DelayedCall } from "./clock.js";
+import { AlreadyCalled, AlreadyCancelled } from "./errors.js";
 
 /** A DelayedCall stored in a TimerHeap; ordered by (time, seq), so equal times run first-in first-out. */
 export class ScheduledCall implements DelayedCall {

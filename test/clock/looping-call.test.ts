@@ -8,9 +8,9 @@
 // - T01–T04 (deferLater): our API has no deferLater; a promise resolved by callLater does its job (see D20 in
 //   virtual-clock.test.ts).
 import { afterEach, describe, expect, it } from "vitest";
+import { StateError } from "../../src/clock/errors.js";
 import { LoopingCall } from "../../src/clock/looping-call.js";
 import { VirtualClock } from "../../src/clock/virtual-clock.js";
-import { StateError } from "../../src/errors.js";
 import { deferred, settle, track } from "../helpers/settle.js";
 
 let clock: VirtualClock;

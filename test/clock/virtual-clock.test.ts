@@ -3,8 +3,8 @@
 // a promise resolved by callLater stands in for it.
 import { afterEach, describe, expect, it } from "vitest";
 import type { DelayedCall } from "../../src/clock/clock.js";
+import { AlreadyCalled, AlreadyCancelled } from "../../src/clock/errors.js";
 import { VirtualClock } from "../../src/clock/virtual-clock.js";
-import { AlreadyCalled, AlreadyCancelled } from "../../src/errors.js";
 import { settle, track } from "../helpers/settle.js";
 
 let clock: VirtualClock;
