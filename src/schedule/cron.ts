@@ -620,6 +620,14 @@ function splitFields(expression: string): string[] {
         "to run once when tdefer starts, use the `after` trigger instead, e.g. `after: 1s`",
       );
     }
+    if (lower === "@every") {
+      // supercronic's and robfig's interval syntax; tdefer has a trigger of its own for it.
+      const interval = rest.join(" ") || "30s";
+      throw new CronSyntaxError(
+        "@every is not a cron nickname in tdefer: intervals have their own trigger",
+        `replace the \`cron:\` line with \`every: ${interval}\``,
+      );
+    }
     const expansion = NICKNAMES[lower];
     if (expansion === undefined) {
       throw new CronSyntaxError(

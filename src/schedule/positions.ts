@@ -68,12 +68,51 @@ export function parseScheduleText(
     if (linesSeen.has(line)) continue;
     linesSeen.add(line);
     const message = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    problems.push(yamlProblem(source, error.code, message, error.pos[0], { line, col }));
+    problems.push(
+      unquotedValueProblem(source, text, line) ??
+        yamlProblem(source, error.code, message, error.pos[0], { line, col }),
+    );
   }
   problems.push(...duplicateKeyProblems(source, linesSeen));
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   if (problems.length === 0) problems.push(...structureProblems(source));
   return { source, problems };
+}
+
+/** `key: value` where the value starts with a character YAML reserves: `*` (alias), `&` (anchor), `@`. */
+const RESERVED_START = /^(\s*(?:-\s+)?)([A-Za-z0-9_.-]+):[ \t]+([*&@][^#]*?)\s*(#.*)?$/;
+
+/**
+ * The commonest crontab-to-YAML mistake: an unquoted cron expression (`cron: *\/5 * * * *`, `cron: @daily`),
+ * which YAML reads as an alias, an anchor or a reserved character. Say so, with the quoted line as the hint.
+ */
+function unquotedValueProblem(
+  source: ScheduleSource,
+  text: string,
+  line: number,
+): ScheduleProblem | undefined {
+  const start = source.lineCounter.lineStarts[line - 1];
+  if (start === undefined) return undefined;
+  const end = text.indexOf("\n", start);
+  const lineText = text.slice(start, end === -1 ? undefined : end).replace(/\r$/, "");
+  const match = RESERVED_START.exec(lineText);
+  if (!match) return undefined;
+  const [, indent = "", key = "", value = ""] = match;
+  const what = key === "cron" ? "this cron expression" : `this \`${key}\` value`;
+  const meaning =
+    value[0] === "*"
+      ? "the start of an alias (`*name`)"
+      : value[0] === "&"
+        ? "the start of an anchor (`&name`)"
+        : "a reserved character";
+  return {
+    file: source.file,
+    line,
+    col: lineText.indexOf(value, indent.length + key.length + 1) + 1,
+    path: "",
+    message: `${what} starts with \`${value[0]}\`, which YAML reads as ${meaning}: quote it`,
+    hint: `${indent}${key}: ${JSON.stringify(value)}`.trim(),
+  };
 }
 
 const DEPTH_HINT = "a schedule needs only a few levels (jobs, a job, its keys); check for runaway brackets";

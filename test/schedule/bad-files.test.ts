@@ -69,8 +69,20 @@ const EXPECTED: Record<string, string[]> = {
   "cron-7-fields.yaml": [
     "cron-7-fields.yaml:3:11: jobs.backup.cron: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; got 7\n  hint: a year field is not supported; remove it",
   ],
+  "cron-unquoted-nickname.yaml": [
+    'cron-unquoted-nickname.yaml:3:11: this cron expression starts with `@`, which YAML reads as a reserved character: quote it\n  hint: cron: "@daily"',
+  ],
+  "cron-unquoted-stars.yaml": [
+    'cron-unquoted-stars.yaml:3:11: this cron expression starts with `*`, which YAML reads as the start of an alias (`*name`): quote it\n  hint: cron: "* * * * *"',
+  ],
+  "cron-unquoted-step.yaml": [
+    'cron-unquoted-step.yaml:3:11: this cron expression starts with `*`, which YAML reads as the start of an alias (`*name`): quote it\n  hint: cron: "*/5 * * * *"',
+  ],
   "cron-W.yaml": [
     'cron-W.yaml:3:11: jobs.payroll.cron: day-of-month "15W" uses W (nearest weekday), which tdefer does not support\n  hint: list the days you want, or combine a day-of-month range with a day-of-week such as 1-5',
+  ],
+  "cron-every.yaml": [
+    "cron-every.yaml:3:11: jobs.tick.cron: @every is not a cron nickname in tdefer: intervals have their own trigger\n  hint: replace the `cron:` line with `every: 30s`",
   ],
   "cron-garbage.yaml": [
     'cron-garbage.yaml:3:11: jobs.tick.cron: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; got 4\n  hint: e.g. "*/15 * * * *" for every 15 minutes, "0 3 * * *" for 03:00 every day',
