@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { cosmiconfigSync } from "cosmiconfig";
 import { ScheduleErrors } from "../errors.js";
 import type { Schedule } from "../schedule/types.js";
@@ -49,7 +49,13 @@ export function findScheduleFile(given: string | undefined, cwd = process.cwd())
 export function loadScheduleFile(file: string, options: Partial<ValidateOptions> = {}): Schedule {
   let text: string;
   try {
-    const size = statSync(file).size;
+    const stat = statSync(file);
+    if (stat.isDirectory()) {
+      throw new ScheduleFileError(
+        `${file} is a directory, not a schedule file\n  hint: name the file in it, e.g. ${join(file, "schedules.yaml")}`,
+      );
+    }
+    const size = stat.size;
     if (size > MAX_FILE_BYTES) {
       throw new ScheduleFileError(
         `${file}: the file is ${size} bytes; a schedule file may have at most ${MAX_FILE_BYTES}`,
@@ -178,18 +184,27 @@ export const EX_CONFIG = 78;
 /** The lines reportConfigError would print, for the log of a refused reload. */
 export function configErrorLines(error: unknown): string[] {
   const lines: string[] = [];
-  reportConfigError(error, { write: (text: string) => lines.push(...text.trimEnd().split("\n")) });
+  reportConfigError(
+    error,
+    { write: (text: string) => lines.push(...text.trimEnd().split("\n")) },
+    "the running schedule stays",
+  );
   return lines;
 }
 
-/** Prints a configuration problem to stderr and returns the exit status for it, or rethrows a bug. */
-export function reportConfigError(error: unknown, stderr: { write(text: string): unknown }): number {
+/**
+ * Prints a configuration problem to stderr and returns the exit status for it, or rethrows a bug. `outcome`
+ * ends the count line: what happened because of the problems.
+ */
+export function reportConfigError(
+  error: unknown,
+  stderr: { write(text: string): unknown },
+  outcome = "nothing was started",
+): number {
   if (error instanceof ScheduleErrors) {
     stderr.write(`${error.message}\n`);
     const count = error.problems.length;
-    stderr.write(
-      `${count} problem${count === 1 ? "" : "s"} in ${error.problems[0]?.file}; nothing was started\n`,
-    );
+    stderr.write(`${count} problem${count === 1 ? "" : "s"} in ${error.problems[0]?.file}; ${outcome}\n`);
     return EX_CONFIG;
   }
   if (error instanceof ScheduleFileError) {

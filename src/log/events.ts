@@ -45,6 +45,11 @@ export type LogEvent = Base &
         readonly attempt: number;
         /** Why the run could not start (ENOENT, EACCES…), when it could not. */
         readonly error?: string;
+        /**
+         * On a failed attempt only: true when no attempt follows (retries exhausted, none configured, or a stop
+         * came first), false when a retry follows (and the event's level is then warn, not error).
+         */
+        readonly final?: boolean;
       }
     | { readonly event: "skipped"; readonly job: string; readonly reason: string }
     | { readonly event: "missed"; readonly job: string; readonly count: number }

@@ -94,8 +94,9 @@ function describe(event: Exclude<LogEvent, { event: "output" }>): string {
     case "started":
       return `started (pid ${event.pid}, ${humanDuration(event.lateMs)} late${event.attempt > 1 ? `, attempt ${event.attempt}` : ""})`;
     case "finished":
-      if (event.error !== undefined) return `could not start: ${event.error}${attemptSuffix(event.attempt)}`;
-      return `finished: ${event.signal ? `killed by ${event.signal}` : `exit ${event.exitCode}`} in ${humanDuration(event.durationMs)}${attemptSuffix(event.attempt)}`;
+      if (event.error !== undefined)
+        return `could not start: ${event.error}${attemptSuffix(event.attempt)}${gaveUp(event)}`;
+      return `finished: ${event.signal ? `killed by ${event.signal}` : `exit ${event.exitCode}`} in ${humanDuration(event.durationMs)}${attemptSuffix(event.attempt)}${gaveUp(event)}`;
     case "skipped":
       return `skipped: ${event.reason}`;
     case "missed":
@@ -123,6 +124,11 @@ function describe(event: Exclude<LogEvent, { event: "output" }>): string {
     case "error":
       return `error: ${event.message}`;
   }
+}
+
+/** After the last of several failed attempts. */
+function gaveUp(event: { attempt: number; final?: boolean }): string {
+  return event.final === true && event.attempt > 1 ? `; giving up after ${event.attempt} attempts` : "";
 }
 
 function attemptSuffix(attempt: number): string {

@@ -402,16 +402,20 @@ class Run implements RunHandle {
     attempt.drainCall = undefined;
     const exit = attempt.exit!;
     const failed = exit.exitCode !== 0 || exit.error !== undefined || attempt.timedOut;
+    const retry = this.spec.retry;
+    const willRetry =
+      failed && retry !== undefined && attempt.number < retry.attempts && this.stopReason === undefined;
+    // A failure that a retry may still mend is a warning; only the last one is an error (journalctl -p err).
     this.emit({
-      level: failed ? "error" : "info",
+      level: !failed ? "info" : willRetry ? "warn" : "error",
       event: "finished",
       exitCode: exit.exitCode,
       signal: exit.signal,
-      durationMs: attempt.exitMs - attempt.startMs,
+      durationMs: Math.round(attempt.exitMs - attempt.startMs),
       attempt: attempt.number,
       ...(exit.error !== undefined && { error: exit.error }),
+      ...(failed && { final: !willRetry }),
     });
-    const retry = this.spec.retry;
     if (failed && retry && attempt.number < retry.attempts) {
       if (this.stopReason !== undefined) {
         this.stopped = true;
@@ -440,7 +444,7 @@ class Run implements RunHandle {
       exitCode: exit.exitCode,
       signal: exit.signal,
       attempts: attempt.number,
-      durationMs: this.deps.clock.now() - this.startMs,
+      durationMs: Math.round(this.deps.clock.now() - this.startMs),
       timedOut: attempt.timedOut,
       stopped: this.stopped,
       killedHard: attempt.killedHard,

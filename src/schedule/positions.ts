@@ -303,6 +303,13 @@ function structureProblems(source: ScheduleSource): ScheduleProblem[] {
     const children: unknown[] = [];
     for (const item of node.items) {
       if (isPair(item)) {
+        if (isCollection(item.key)) {
+          push(
+            item.key,
+            `a key must be plain text, not a ${isSeq(item.key) ? "list" : "map"}`,
+            "write the key as a name, e.g. `backup:`; a list or map belongs after the `:`",
+          );
+        }
         if (isScalar(item.key) && typeof item.key.value === "symbol" && !isMergeSource(source, item.value)) {
           push(
             isNode(item.value) ? item.value : item.key,

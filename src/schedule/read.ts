@@ -49,12 +49,16 @@ export function readScheduleText(
   }
 }
 
+/** A line that starts with a flow list or map (`[a]: x`): maybe a key that js-yaml would turn into text. */
+const FLOW_AT_LINE_START = /^[ \t]*(?:-[ \t]+)*[[{]/m;
+
 /**
  * js-yaml's reading, where it is sure to agree with the `yaml` package: no anchors, aliases or merges,
  * and no `?` (explicit keys, which may be maps that the two turn into different strings).
  */
 function quickValue(text: string): { ok: true; value: unknown } | { ok: false } {
-  if (text.includes("&") || text.includes("<<") || text.includes("?")) return { ok: false };
+  if (text.includes("&") || text.includes("<<") || text.includes("?") || FLOW_AT_LINE_START.test(text))
+    return { ok: false };
   try {
     return { ok: true, value: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
   } catch {

@@ -47,7 +47,8 @@ interface JobState {
 }
 
 let runCounter = 0;
-const defaultRunId = (): string =>
+/** A fresh run id: the same kind for scheduled runs and for `tdefer trigger`. */
+export const defaultRunId = (): string =>
   `${Date.now().toString(36).slice(-4)}${(runCounter++).toString(36).padStart(3, "0")}`;
 
 /**

@@ -161,5 +161,7 @@ describe("tdefer run", () => {
     const result = await cli.exited;
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("a bare number is not a duration");
+    expect(result.stdout).toContain(`1 problem in ${file}; the running schedule stays`);
+    expect(result.stdout).not.toContain("nothing was started");
   });
 });

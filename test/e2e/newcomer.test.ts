@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 
@@ -34,5 +35,91 @@ describe('cron: "@every 30s" (supercronic\'s syntax)', () => {
     const result = await runCli(["check", file]);
     expect(result.code).toBe(78);
     expect(result.stderr).toContain("hint: replace the `cron:` line with `every: 30s`");
+  });
+});
+
+describe("run --help", () => {
+  it("shows the grace's default as a duration the flag accepts", async () => {
+    const result = await runCli(["run", "--help"]);
+    expect(result.stdout.replace(/\s+/g, " ")).toContain("before SIGKILL (default: 25s)");
+  });
+});
+
+describe("retries and alerting", () => {
+  const file = () =>
+    scheduleFile(
+      "jobs:\n  flaky:\n    every: 1h\n    run: exit 3\n    retry: { attempts: 3, delay: 50ms }\n",
+    );
+
+  it("logs attempts that will be retried as warnings and the last one as an error with final: true", async () => {
+    const result = await runCli(["trigger", "flaky", file(), "--log-format", "json"]);
+    expect(result.code).toBe(3);
+    const finished = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .filter((event) => event.event === "finished");
+    expect(finished.map(({ level, attempt, final }) => ({ level, attempt, final }))).toEqual([
+      { level: "warn", attempt: 1, final: false },
+      { level: "warn", attempt: 2, final: false },
+      { level: "error", attempt: 3, final: true },
+    ]);
+    for (const event of finished) expect(Number.isInteger(event.duration_ms)).toBe(true);
+  });
+
+  it("under systemd, only the last failed attempt gets the error priority", async () => {
+    const result = await runCli(["trigger", "flaky", file()], { env: { JOURNAL_STREAM: "8:1234" } });
+    const finished = result.stdout.split("\n").filter((line) => line.includes("] finished"));
+    expect(finished).toEqual([
+      expect.stringMatching(/^<4>flaky\[\w+\] finished: exit 3 in \d+ ms$/),
+      expect.stringMatching(/^<4>flaky\[\w+\] finished: exit 3 in \d+ ms \(attempt 2\)$/),
+      expect.stringMatching(
+        /^<3>flaky\[\w+\] finished: exit 3 in \d+ ms \(attempt 3\); giving up after 3 attempts$/,
+      ),
+    ]);
+  });
+});
+
+describe("smaller mistakes", () => {
+  const example = fileURLToPath(new URL("../../schedules.example.yaml", import.meta.url));
+
+  it("next FILE --cron EXPR is a usage error, not a silent preview of the expression alone", async () => {
+    const result = await runCli(["next", example, "--cron", "* * * * *"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--cron previews one expression without a file");
+  });
+
+  it("next --tz ZONE FILE says that a file's jobs fire in their own zones", async () => {
+    const result = await runCli(["next", "--tz", "Europe/Berlin", example]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("each job of a file fires in its own zone");
+    const withFrom = await runCli(["next", "--tz", "Europe/Berlin", "--from", "2026-12-01 00:00", example]);
+    expect(withFrom.code).toBe(0); // --tz is the zone of --from here
+  });
+
+  it("next --job NAME lists the file's jobs when there is no such job", async () => {
+    const result = await runCli(["next", example, "--job", "nosuch"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("its jobs: heartbeat, warm-cache, nightly-report, release");
+  });
+
+  it("check DIR says it is a directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tdefer-newcomer-"));
+    const result = await runCli(["check", dir]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toBe(
+      `tdefer: ${dir} is a directory, not a schedule file\n  hint: name the file in it, e.g. ${join(dir, "schedules.yaml")}\n`,
+    );
+  });
+
+  it.each([
+    ["a list", "jobs:\n  [backup]:\n    every: 1h\n    run: backup\n", 2, 3],
+    ["a map", "{a: 1}:\n  x: 1\njobs:\n  b:\n    every: 1h\n    run: b\n", 1, 1],
+  ])("a key that is %s is an error at its place, with no Node warning", async (kind, text, line, col) => {
+    const file = scheduleFile(text);
+    const result = await runCli(["check", file]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain(`${file}:${line}:${col}: a key must be plain text, not ${kind}`);
+    expect(result.stderr).not.toMatch(/Warning|object Object/);
   });
 });

@@ -5,8 +5,27 @@ describe("tdefer trigger", () => {
   it("runs one job now with the same logging and exits 0 when it succeeds", async () => {
     const result = await runCli(["trigger", "ok", fixture("e2e/trigger.yaml"), "--log-format", "plain"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/ok\[manual\] \| run manual of ok/);
-    expect(result.stdout).toMatch(/ok\[manual\] finished: exit 0/);
+    const [, runId] = /ok\[(\w+)\] started/.exec(result.stdout) ?? [];
+    expect(runId).toMatch(/^[0-9a-z]{7}$/); // a real run id, as for scheduled runs
+    expect(result.stdout).toContain(`ok[${runId}] | run ${runId} of ok`);
+    expect(result.stdout).toContain(`ok[${runId}] finished: exit 0`);
+  });
+
+  it("gives each run its own id", async () => {
+    const ids: string[] = [];
+    for (const _ of [1, 2]) {
+      const result = await runCli(["trigger", "ok", fixture("e2e/trigger.yaml"), "--log-format", "json"]);
+      ids.push(JSON.parse(result.stdout.split("\n")[0]!).run as string);
+    }
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it("is a usage error (exit 2) to name only the file, and lists its jobs", async () => {
+    const result = await runCli(["trigger", "trigger.yaml"], { cwd: fixture("e2e") });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `tdefer trigger: a job name is missing: tdefer trigger JOB ${fixture("e2e/trigger.yaml")}; its jobs: ok, fails, killed, missing\n`,
+    );
   });
 
   it("exits with the job's own status", async () => {

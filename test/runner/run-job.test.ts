@@ -226,11 +226,18 @@ describe("runJob", () => {
     spawner.last.exit(0);
     await settle();
     expect(outcome.value).toMatchObject({ ok: true, attempts: 4, exitCode: 0, durationMs: 9000 });
+    // Failures that a retry mended are warnings, so `journalctl -p err` does not alert on them.
     expect(events.filter((e) => e.event === "finished").map((e) => e.level)).toEqual([
-      "error",
-      "error",
-      "error",
+      "warn",
+      "warn",
+      "warn",
       "info",
+    ]);
+    expect(events.filter((e) => e.event === "finished").map((e) => e.final)).toEqual([
+      false,
+      false,
+      false,
+      undefined,
     ]);
   });
 
@@ -239,14 +246,26 @@ describe("runJob", () => {
     expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(retry, n))).toEqual([500, 1000, 2000, 3000, 3000]);
   });
 
-  it("stops retrying after the last attempt", async () => {
-    const { spawner, clock, make } = setUp();
+  it("stops retrying after the last attempt, and logs that one as an error with final: true", async () => {
+    const { spawner, clock, make, events } = setUp();
     const run = make({ retry: { attempts: 2, delayMs: 10, backoff: 1, maxDelayMs: 10 } });
     spawner.last.exit(1);
     clock.advance(10);
     spawner.last.exit(2);
     expect(await run.done).toMatchObject({ ok: false, attempts: 2, exitCode: 2 });
     expect(spawner.children.length).toBe(2);
+    expect(events.filter((e) => e.event === "finished")).toMatchObject([
+      { level: "warn", attempt: 1, exitCode: 1, final: false },
+      { level: "error", attempt: 2, exitCode: 2, final: true },
+    ]);
+  });
+
+  it("logs a failed run without retries as an error with final: true", async () => {
+    const { spawner, make, events } = setUp();
+    const run = make();
+    spawner.last.exit(3);
+    await run.done;
+    expect(events.at(-1)).toMatchObject({ event: "finished", level: "error", exitCode: 3, final: true });
   });
 
   it("stop() during a retry delay cancels the retry", async () => {

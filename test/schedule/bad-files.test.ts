@@ -156,6 +156,9 @@ const EXPECTED: Record<string, string[]> = {
   "jobs-misspelt.yaml": ["jobs-misspelt.yaml:1:1: job: unknown key `job`\n  hint: did you mean `jobs`?"],
   "jobs-not-a-map.yaml": ["jobs-not-a-map.yaml:2:3: jobs: expected a map of job names to jobs, got a list"],
   "jobs-null.yaml": ["jobs-null.yaml:2:1: jobs: expected a map of job names to jobs, got null"],
+  "key-is-a-list.yaml": [
+    "key-is-a-list.yaml:2:3: a key must be plain text, not a list\n  hint: write the key as a name, e.g. `backup:`; a list or map belongs after the `:`",
+  ],
   "kill-grace-bare-number.yaml": [
     "kill-grace-bare-number.yaml:2:15: defaults.kill_grace: a bare number is not a duration: add a unit, e.g. 30s or 30m",
   ],

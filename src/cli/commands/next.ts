@@ -41,10 +41,21 @@ export function addNextCommand(program: Command, io: CliIO): void {
     .option("--until <time>", "stop the preview at this time")
     .option("--json", "print one JSON array")
     .option("--cron <expr>", "preview one cron expression instead of a file")
-    .option("--tz <zone>", "with --cron: the zone (default: the system zone)")
+    .option(
+      "--tz <zone>",
+      "the zone of --cron, and of --from/--until times without an offset (default: the system zone)",
+    )
     .action((file: string | undefined, options: NextOptions) => {
       endQuietlyOnClosedPipe(io.stdout);
       try {
+        if (options.cron !== undefined && file !== undefined)
+          throw usage(
+            `--cron previews one expression without a file, but ${file} was given too: leave out one of the two`,
+          );
+        if (options.tz !== undefined && options.cron === undefined && !options.from && !options.until)
+          throw usage(
+            "--tz sets the zone of --cron and of --from/--until times; each job of a file fires in its own zone (`timezone:` in the file)",
+          );
         const zone = options.tz ?? systemZone();
         if (options.tz && !isValidZone(options.tz)) throw usage(`unknown time zone "${options.tz}"`);
         const fromMs = options.from ? parseTime(options.from, zone, "--from", io.nowMs()) : io.nowMs();
@@ -53,7 +64,10 @@ export function addNextCommand(program: Command, io: CliIO): void {
           ? cronOnly(options.cron, zone, fromMs)
           : loadScheduleFile(findScheduleFile(file, io.cwd), { nowMs: fromMs, warnings: false });
         const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
-        if (unknown.length > 0) throw usage(`no job named ${unknown.join(", ")} in ${schedule.file}`);
+        if (unknown.length > 0)
+          throw usage(
+            `no job named ${unknown.join(", ")} in ${schedule.file}; its jobs: ${schedule.jobs.map((job) => job.name).join(", ")}`,
+          );
         const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });
         io.stdout.write(
           options.json ? `${JSON.stringify(fires.map(toJson), null, 2)}\n` : table(fires, fromMs),

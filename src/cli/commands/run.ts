@@ -37,11 +37,10 @@ export function addRunCommand(program: Command, io: CliIO): void {
     .argument("[file]", "the schedule file (default: searched for)")
     .addOption(logFormatOption())
     .option("--no-color", "never colour the log")
-    .option(
-      "--grace <duration>",
-      "on SIGINT/SIGTERM, how long running jobs get before SIGKILL",
-      durationArgument,
-      25_000,
+    .addOption(
+      new Option("--grace <duration>", "on SIGINT/SIGTERM, how long running jobs get before SIGKILL")
+        .argParser(durationArgument)
+        .default(25_000, "25s"),
     )
     .option(
       "--for <duration>",

@@ -1,8 +1,11 @@
+import { statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Reactor } from "../../clock/reactor.js";
 import type { RunResult } from "../../runner/run-job.js";
 import type { JobSpec } from "../../schedule/types.js";
+import { defaultRunId } from "../../scheduler/scheduler.js";
 import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
 import type { CliIO } from "../io.js";
 import { startJobRun } from "../job-run.js";
@@ -25,6 +28,10 @@ export function addTriggerCommand(program: Command, io: CliIO): void {
         options: { logFormat?: "pretty" | "plain" | "json"; color: boolean },
       ) => {
         let job: JobSpec | undefined;
+        if (file === undefined && isFile(resolve(io.cwd, name))) {
+          io.setExitCode(missingJobName(resolve(io.cwd, name), io));
+          return;
+        }
         try {
           const path = findScheduleFile(file, io.cwd);
           const schedule = loadScheduleFile(path, { forRunning: true, warnings: false });
@@ -43,7 +50,7 @@ export function addTriggerCommand(program: Command, io: CliIO): void {
         }
         const log = createLogOutput(io, options.logFormat, options.color);
         const reactor = new Reactor();
-        const context = { runId: "manual", scheduledMs: reactor.wallNow() };
+        const context = { runId: defaultRunId(), scheduledMs: reactor.wallNow() };
         const run = startJobRun(job, context, { reactor, log, env: io.env });
         let signals = 0;
         const onSignal = (signal: NodeJS.Signals) => {
@@ -60,6 +67,28 @@ export function addTriggerCommand(program: Command, io: CliIO): void {
         io.setExitCode(exitStatusOf(result));
       },
     );
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `tdefer trigger FILE`: the job name was forgotten. Says so and lists the file's jobs; the usage exit status. */
+function missingJobName(path: string, io: CliIO): number {
+  let jobs = "";
+  try {
+    const schedule = loadScheduleFile(path, { warnings: false });
+    jobs = `; its jobs: ${schedule.jobs.map((j) => j.name).join(", ")}`;
+  } catch {
+    // An invalid file still gets the usage message; `tdefer check` says what is wrong with it.
+  }
+  io.stderr.write(`tdefer trigger: a job name is missing: tdefer trigger JOB ${path}${jobs}
+`);
+  return 2;
 }
 
 /** The job's own exit status; 128+n when signal n ended it; 127 when it could not start. */
