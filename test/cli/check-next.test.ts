@@ -123,11 +123,11 @@ describe("tdefer next", () => {
     ]);
   });
 
-  it("is a usage error (exit 2) to ask for a job the file does not have", async () => {
+  it("is a usage error (exit 2) to ask for a job the file does not have, and lists its jobs", async () => {
     const { file } = scheduleDir(SCHEDULE);
     const { stderr, code } = await tdefer(["next", file, "--job", "nighty"]);
     expect(code).toBe(2);
-    expect(stderr).toBe(`tdefer next: no job named nighty in ${file}\n`);
+    expect(stderr).toBe(`tdefer next: no job named nighty in ${file}; its jobs: nightly, beat\n`);
   });
 
   it("--cron previews one expression; a bad one is a usage error with the reason", async () => {
