@@ -47,6 +47,7 @@ export function runSpecOf(
     ...(job.retry ? { retry: job.retry } : {}),
     ...(identity.uid !== undefined ? { uid: identity.uid } : {}),
     ...(identity.gid !== undefined ? { gid: identity.gid } : {}),
+    ...(job.stdin !== undefined ? { stdin: job.stdin } : {}),
   };
 }
 

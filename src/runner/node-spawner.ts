@@ -3,7 +3,10 @@ import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { ChildExit, ChildHandle, ChildOutput, Spawner, SpawnRequest } from "./spawner.js";
 
-/** The real Spawner: each child leads its own process group (detached), stdin closed, stdout/stderr piped. */
+/**
+ * The real Spawner: each child leads its own process group (detached), stdout/stderr piped, and stdin
+ * /dev/null, or a pipe carrying the request's `stdin` text and then closed.
+ */
 export const nodeSpawner: Spawner = {
   spawn(request: SpawnRequest): ChildHandle {
     let child: ChildProcess;
@@ -12,13 +15,18 @@ export const nodeSpawner: Spawner = {
         cwd: request.cwd,
         env: { ...request.env },
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: [request.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
         uid: request.uid,
         gid: request.gid,
       });
     } catch (error) {
       // Bad arguments (e.g. a NUL byte in an argument) throw synchronously instead of emitting 'error'.
       return failedChild(describeSpawnError(request, error));
+    }
+    if (child.stdin) {
+      // A job that exits without reading its input closes the pipe: EPIPE then is the job's business, not ours.
+      child.stdin.on("error", () => {});
+      child.stdin.end(request.stdin);
     }
     return new NodeChild(child, request);
   },

@@ -34,6 +34,8 @@ export interface RunSpec {
   readonly retry?: RetryPolicy;
   readonly uid?: number;
   readonly gid?: number;
+  /** Written to each attempt's standard input, which is then closed; without it stdin is /dev/null. */
+  readonly stdin?: string;
 }
 
 /** A consumer of events that can ask the producer to wait (LogSink implements it). */
@@ -235,6 +237,7 @@ class Run implements RunHandle {
       env,
       uid: spec.uid,
       gid: spec.gid,
+      ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
     });
     const attempt: Attempt = {
       number,

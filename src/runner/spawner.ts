@@ -10,6 +10,8 @@ export interface SpawnRequest {
   /** Run as this user / group id (only when tdefer runs as root). */
   readonly uid?: number;
   readonly gid?: number;
+  /** Written to the child's standard input, which is then closed; without it stdin is /dev/null. */
+  readonly stdin?: string;
 }
 
 /** One output pipe of a child, as a flow of byte chunks that the reader can pause. */

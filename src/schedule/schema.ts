@@ -138,6 +138,9 @@ export const jobSchema = z
           },
         )
         .describe("The command: a string runs through `shell -c`; a list is argv, with no shell"),
+      stdin: text(
+        "Text written to the command's standard input, which is then closed (default: none; stdin is /dev/null)",
+      ).optional(),
       ...jobOptionsShape,
     },
     { error: (issue) => `expected a job: a map with a trigger and run, got ${describeValue(issue.input)}` },

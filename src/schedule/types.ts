@@ -59,6 +59,8 @@ export interface JobSpec {
   readonly group: string | undefined;
   readonly enabled: boolean;
   readonly description: string | undefined;
+  /** Written to the command's standard input, which is then closed; without it stdin is /dev/null. */
+  readonly stdin?: string;
 }
 
 export interface ScheduleWarning {

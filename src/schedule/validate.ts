@@ -194,6 +194,7 @@ class Validator {
       group,
       enabled: option("enabled").value ?? true,
       description: option("description").value,
+      ...(job.stdin !== undefined ? { stdin: job.stdin } : {}),
     };
   }
 

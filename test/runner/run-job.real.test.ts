@@ -93,6 +93,23 @@ describe("runJob with real processes", () => {
     });
   });
 
+  it("writes the stdin text to the job's standard input and closes it", async () => {
+    const { handle, output } = run("/bin/sh", { args: ["-c", "cat; echo end"], stdin: "one\ntwo %\n" });
+    expect((await handle.done).ok).toBe(true);
+    expect(output()).toEqual(["one", "two %", "end"]);
+  });
+
+  it("gives a job without stdin an empty standard input", async () => {
+    const { handle, output } = run("/bin/sh", { args: ["-c", "wc -c"] });
+    expect((await handle.done).ok).toBe(true);
+    expect(output().map((line) => line.trim())).toEqual(["0"]);
+  });
+
+  it("runs a job that exits without reading its stdin as usual", async () => {
+    const { handle } = run("/bin/sh", { args: ["-c", "exit 3"], stdin: "x".repeat(1 << 20) });
+    expect((await handle.done).exitCode).toBe(3);
+  });
+
   it("logs a last line that has no newline", async () => {
     const { handle, output } = run("partial-line.sh");
     await handle.done;

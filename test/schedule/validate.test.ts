@@ -304,3 +304,12 @@ describe("warnings nobody will read", () => {
     expect(load("warnings.yaml", { warnings: false }).warnings).toEqual([]);
   });
 });
+
+describe("stdin.yaml", () => {
+  const schedule = load("stdin.yaml");
+
+  it("keeps a job's stdin text exactly, and gives none to a job without it", () => {
+    expect(job(schedule, "report").stdin).toBe("Weekly report\nsee the dashboard\n");
+    expect(job(schedule, "plain").stdin).toBeUndefined();
+  });
+});
