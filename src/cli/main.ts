@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { addCheckCommand } from "./commands/check.js";
+import { addImportCommand } from "./commands/import.js";
 import { addNextCommand } from "./commands/next.js";
 import { addRunCommand } from "./commands/run.js";
 import { addSchemaCommand } from "./commands/schema.js";
@@ -31,6 +32,7 @@ export function createProgram(io: CliIO = processIO): Command {
   addCheckCommand(program, io);
   addNextCommand(program, io);
   addSchemaCommand(program, io);
+  addImportCommand(program, io);
   return program;
 }
 

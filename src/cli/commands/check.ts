@@ -4,7 +4,14 @@ import type { JobSpec, Schedule } from "../../schedule/types.js";
 import { formatInZone } from "../../schedule/zone.js";
 import { previewFires } from "../../scheduler/preview.js";
 import { describeTrigger } from "../../scheduler/scheduler.js";
-import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
+import { reportConfigError } from "../config.js";
+import {
+  type CrontabFlags,
+  crontabOption,
+  loadSchedule,
+  schedulePath,
+  systemFormatOption,
+} from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 
 export function addCheckCommand(program: Command, io: CliIO): void {
@@ -13,11 +20,13 @@ export function addCheckCommand(program: Command, io: CliIO): void {
     .description("validate the schedule file and summarise each job (exit 78 when invalid)")
     .argument("[file]", "the schedule file (default: searched for)")
     .option("--json", "print the summary as JSON")
-    .action((file: string | undefined, options: { json?: boolean }) => {
+    .addOption(crontabOption())
+    .addOption(systemFormatOption())
+    .action((file: string | undefined, options: { json?: boolean } & CrontabFlags) => {
       endQuietlyOnClosedPipe(io.stdout);
       try {
         const nowMs = io.nowMs();
-        const schedule = loadScheduleFile(findScheduleFile(file, io.cwd), { nowMs });
+        const schedule = loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs });
         const summary = summarise(schedule, nowMs);
         io.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, nowMs));
       } catch (error) {

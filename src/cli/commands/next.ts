@@ -5,10 +5,17 @@ import type { Schedule } from "../../schedule/types.js";
 import { loadScheduleText } from "../../schedule/validate.js";
 import { formatInZone, isValidZone, resolveWallTime, systemZone } from "../../schedule/zone.js";
 import { type PreviewFire, previewFires } from "../../scheduler/preview.js";
-import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
+import { reportConfigError } from "../config.js";
+import {
+  type CrontabFlags,
+  crontabOption,
+  loadSchedule,
+  schedulePath,
+  systemFormatOption,
+} from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 
-interface NextOptions {
+interface NextOptions extends CrontabFlags {
   count: number;
   job?: string[];
   from?: string;
@@ -45,6 +52,8 @@ export function addNextCommand(program: Command, io: CliIO): void {
       "--tz <zone>",
       "the zone of --cron, and of --from/--until times without an offset (default: the system zone)",
     )
+    .addOption(crontabOption())
+    .addOption(systemFormatOption())
     .action((file: string | undefined, options: NextOptions) => {
       endQuietlyOnClosedPipe(io.stdout);
       try {
@@ -62,7 +71,7 @@ export function addNextCommand(program: Command, io: CliIO): void {
         const untilMs = options.until ? parseTime(options.until, zone, "--until", io.nowMs()) : undefined;
         const schedule = options.cron
           ? cronOnly(options.cron, zone, fromMs)
-          : loadScheduleFile(findScheduleFile(file, io.cwd), { nowMs: fromMs, warnings: false });
+          : loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs: fromMs, warnings: false });
         const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
         if (unknown.length > 0)
           throw usage(

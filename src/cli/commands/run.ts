@@ -4,13 +4,20 @@ import type { LogEventInput } from "../../log/events.js";
 import { parseDuration } from "../../schedule/duration.js";
 import type { Schedule } from "../../schedule/types.js";
 import { Scheduler } from "../../scheduler/scheduler.js";
-import { configErrorLines, findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
+import { configErrorLines, reportConfigError } from "../config.js";
+import {
+  type CrontabFlags,
+  crontabOption,
+  loadSchedule,
+  schedulePath,
+  systemFormatOption,
+} from "../crontab-source.js";
 import type { CliIO } from "../io.js";
 import { startJobRun } from "../job-run.js";
 import { createLogOutput, type LogFormat } from "../log-output.js";
 import { checkRunnable } from "../trust.js";
 
-interface RunOptions {
+interface RunOptions extends CrontabFlags {
   logFormat?: LogFormat;
   color: boolean;
   grace: number;
@@ -47,12 +54,14 @@ export function addRunCommand(program: Command, io: CliIO): void {
       "stop (as on SIGTERM) after this long; for trying a schedule out",
       durationArgument,
     )
+    .addOption(crontabOption())
+    .addOption(systemFormatOption())
     .action(async (file: string | undefined, options: RunOptions) => {
       let schedule: Schedule;
       let path: string;
       try {
-        path = findScheduleFile(file, io.cwd);
-        schedule = loadScheduleFile(path, { forRunning: true });
+        path = schedulePath(file, options, io.cwd);
+        schedule = loadSchedule(path, options, { forRunning: true });
         checkRunnable(schedule, path);
       } catch (error) {
         io.setExitCode(reportConfigError(error, io.stderr));
@@ -119,7 +128,7 @@ async function runSchedule(
   const reload = (): void => {
     if (stopping) return;
     try {
-      const next = loadScheduleFile(path, { forRunning: true });
+      const next = loadSchedule(path, options, { forRunning: true });
       checkRunnable(next, path);
       emitNow({ event: "reload_applied", level: "info", ...scheduler.reload(next) });
     } catch (error) {

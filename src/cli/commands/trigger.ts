@@ -6,7 +6,14 @@ import { Reactor } from "../../clock/reactor.js";
 import type { RunResult } from "../../runner/run-job.js";
 import type { JobSpec } from "../../schedule/types.js";
 import { defaultRunId } from "../../scheduler/scheduler.js";
-import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
+import { loadScheduleFile, reportConfigError } from "../config.js";
+import {
+  type CrontabFlags,
+  crontabOption,
+  loadSchedule,
+  schedulePath,
+  systemFormatOption,
+} from "../crontab-source.js";
 import type { CliIO } from "../io.js";
 import { startJobRun } from "../job-run.js";
 import { createLogOutput } from "../log-output.js";
@@ -21,20 +28,22 @@ export function addTriggerCommand(program: Command, io: CliIO): void {
     .argument("[file]", "the schedule file (default: searched for)")
     .addOption(logFormatOption())
     .option("--no-color", "never colour the log")
+    .addOption(crontabOption())
+    .addOption(systemFormatOption())
     .action(
       async (
         name: string,
         file: string | undefined,
-        options: { logFormat?: "pretty" | "plain" | "json"; color: boolean },
+        options: { logFormat?: "pretty" | "plain" | "json"; color: boolean } & CrontabFlags,
       ) => {
         let job: JobSpec | undefined;
-        if (file === undefined && isFile(resolve(io.cwd, name))) {
+        if (file === undefined && options.crontab === undefined && isFile(resolve(io.cwd, name))) {
           io.setExitCode(missingJobName(resolve(io.cwd, name), io));
           return;
         }
         try {
-          const path = findScheduleFile(file, io.cwd);
-          const schedule = loadScheduleFile(path, { forRunning: true, warnings: false });
+          const path = schedulePath(file, options, io.cwd);
+          const schedule = loadSchedule(path, options, { forRunning: true, warnings: false });
           checkRunnable(schedule, path);
           job = schedule.jobs.find((candidate) => candidate.name === name);
           if (!job) {
