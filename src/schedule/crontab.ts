@@ -10,7 +10,7 @@ import type { Schedule, ScheduleWarning } from "./types.js";
 import { type ValidateOptions, validateSchedule } from "./validate.js";
 
 export interface CrontabOptions {
-  /** The system format (`/etc/crontab`, `/etc/cron.d/*`): a user field after the five time fields. */
+  /** The system format: a user field after the five time fields. Always for /etc/crontab and /etc/cron.d/*. */
   readonly system: boolean;
   /** The home folder of a user (undefined: the user running tdefer); cron starts each job there. */
   readonly homeOf?: (user: string | undefined) => string | undefined;
@@ -131,7 +131,8 @@ interface ParsedEntry {
 
 /** Reads crontab text; never throws for the crontab's sake. */
 export function readCrontabText(text: string, file: string, options: CrontabOptions): CrontabReading {
-  return new CrontabReader(text, file, options).read();
+  const system = options.system || isSystemCrontabPath(file);
+  return new CrontabReader(text, file, { ...options, system }).read();
 }
 
 class CrontabReader {
@@ -437,6 +438,13 @@ class CrontabReader {
       }
       for (const value of [low, high]) {
         if (value === undefined || /^\d+$/.test(value)) continue;
+        if (/^(\d*[LW]|LW|H)$/i.test(value)) {
+          this.problem(
+            this.at(field.col),
+            `"${field.text}" is not a valid ${what} field: L, W, #, ? and H are not cron syntax (cron rejects the line)`,
+          );
+          return false;
+        }
         if (!names.includes(value.toLowerCase())) {
           this.problem(
             this.at(field.col),
