@@ -27,6 +27,8 @@ export interface SchedulerDeps {
   /** In [0, 1), for jitter. */
   readonly random?: () => number;
   readonly newRunId?: () => string;
+  /** Where `every` grids start: "epoch" when replicas share a ledger, so that they agree on fire keys. */
+  readonly everyAnchor?: "start" | "epoch";
 }
 
 export interface ReloadSummary {
@@ -208,6 +210,7 @@ export class Scheduler {
       random: this.random,
       onFire: (fire) => (arming ? heldFires.push(fire) : this.onFire(state, fire)),
       onExhausted: () => this.checkIdle(),
+      ...(this.deps.everyAnchor ? { everyAnchor: this.deps.everyAnchor } : {}),
     });
     arming = false;
     this.emit({

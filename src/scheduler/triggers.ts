@@ -32,12 +32,21 @@ export interface ArmOptions {
   readonly onFire: (fire: Fire) => void;
   /** Called once when the trigger has no fire left (after/at). */
   readonly onExhausted: () => void;
+  /**
+   * Where `every` grids start: at the start (one machine, as Twisted's LoopingCall), or at the epoch
+   * (floor(now/interval)·interval), so that replicas sharing a ledger compute the same fire keys.
+   */
+  readonly everyAnchor?: "start" | "epoch";
 }
 
 /** Arms a job's trigger: a LoopingCall for every, one callLater for after/at, a re-armed callLater for cron. */
 export function armTrigger(job: JobSpec, options: ArmOptions): ArmedTrigger {
   const trigger = job.trigger;
-  if (trigger.kind === "every") return armEvery(trigger.intervalMs, trigger.now, job.jitterMs, options);
+  if (trigger.kind === "every") {
+    return options.everyAnchor === "epoch"
+      ? armEpochEvery(trigger.intervalMs, trigger.now, job.jitterMs, options)
+      : armEvery(trigger.intervalMs, trigger.now, job.jitterMs, options);
+  }
   if (trigger.kind === "after") {
     return armInstants([options.clock.wallNow() + trigger.delayMs], job.jitterMs, options, false);
   }
@@ -93,6 +102,49 @@ function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: A
       if (loop.running) loop.stop();
       for (const call of jittered) call.cancel();
       jittered.clear();
+    },
+  };
+}
+
+/**
+ * An `every` grid anchored at the epoch: fires at k·interval of the wall clock, keyed by that instant, so every
+ * replica computes the same keys whenever it started. `now` fires the grid point just passed at start. The
+ * loop runs in elapsed time like the start-anchored one; each fire's key is rounded to the wall grid.
+ */
+function armEpochEvery(
+  intervalMs: number,
+  now: boolean,
+  jitterMs: number,
+  options: ArmOptions,
+): ArmedTrigger {
+  const { clock } = options;
+  const onGrid = (wallMs: number) => Math.round(wallMs / intervalMs) * intervalMs;
+  const startWallMs = clock.wallNow();
+  const firstMs = Math.floor(startWallMs / intervalMs) * intervalMs + intervalMs;
+  let inner: ArmedTrigger | undefined;
+  const anchored: ArmOptions = {
+    ...options,
+    onFire: (fire) => options.onFire({ ...fire, scheduledMs: onGrid(fire.scheduledMs) }),
+  };
+  let nowCall: DelayedCall | undefined;
+  if (now) {
+    const passedMs = firstMs - intervalMs;
+    const jitter = drawJitter(jitterMs, options);
+    if (jitter === 0) options.onFire({ scheduledMs: passedMs });
+    else nowCall = clock.callLater(jitter, () => options.onFire({ scheduledMs: passedMs }));
+  }
+  let pending: DelayedCall | undefined = clock.callLater(firstMs - startWallMs, () => {
+    pending = undefined;
+    inner = armEvery(intervalMs, true, jitterMs, anchored);
+  });
+  return {
+    nextMs: () => (pending ? firstMs : inner?.nextMs()),
+    replan: () => 0,
+    cancel: () => {
+      if (nowCall?.active()) nowCall.cancel();
+      pending?.cancel();
+      pending = undefined;
+      inner?.cancel();
     },
   };
 }

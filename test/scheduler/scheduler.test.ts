@@ -17,8 +17,15 @@ interface FakeRun extends ActiveRun {
   finish(killedHard?: boolean): void;
 }
 
-function harness(options: { stopEndsRunAfterMs?: number; random?: () => number } = {}) {
-  const clock = new VirtualClock(T0);
+function harness(
+  options: {
+    stopEndsRunAfterMs?: number;
+    random?: () => number;
+    startMs?: number;
+    everyAnchor?: "start" | "epoch";
+  } = {},
+) {
+  const clock = new VirtualClock(options.startMs ?? T0);
   const events: LogEvent[] = [];
   const runs: FakeRun[] = [];
   let ids = 0;
@@ -27,6 +34,7 @@ function harness(options: { stopEndsRunAfterMs?: number; random?: () => number }
     emit: (event) => events.push(event),
     random: options.random ?? (() => 0.5),
     newRunId: () => `r${++ids}`,
+    ...(options.everyAnchor ? { everyAnchor: options.everyAnchor } : {}),
     startRun: (job: JobSpec, context) => {
       let resolve!: (value: { killedHard: boolean }) => void;
       const done = new Promise<{ killedHard: boolean }>((r) => {
@@ -108,6 +116,40 @@ describe("every jobs", () => {
     await settle();
     expect(startsOf("tick")).toEqual([3500]);
     expect(events.filter((e) => e.event === "missed")).toMatchObject([{ job: "tick", count: 2 }]);
+  });
+});
+
+describe("every jobs anchored at the epoch (replicas sharing a ledger)", () => {
+  it("fire at k·interval of the wall clock, keyed by that instant, whenever the process started", async () => {
+    const keys: number[][] = [];
+    for (const startOffsetMs of [12_345, 17_001]) {
+      const { clock, scheduler, runs } = harness({ startMs: T0 + startOffsetMs, everyAnchor: "epoch" });
+      scheduler.start(scheduleOf([jobSpec("tick", every(10_000), { overlap: "allow" })]));
+      expect(scheduler.nextFireMs("tick")).toBe(T0 + 20_000);
+      for (const stepMs of [T0 + 20_000 - clock.now(), 10_000, 10_000]) {
+        clock.advance(stepMs);
+        await settle();
+      }
+      expect(runs.map((run) => run.startedMs - T0)).toEqual([20_000, 30_000, 40_000]);
+      keys.push(runs.map((run) => run.scheduledMs - T0));
+    }
+    expect(keys[0]).toEqual([20_000, 30_000, 40_000]);
+    expect(keys[1]).toEqual(keys[0]);
+  });
+
+  it("with now: true fire the grid point just passed at start, the same key on every replica", () => {
+    const { scheduler, runs } = harness({ startMs: T0 + 12_345, everyAnchor: "epoch" });
+    scheduler.start(scheduleOf([jobSpec("tick", every(10_000, true))]));
+    expect(runs.map((run) => [run.startedMs - T0, run.scheduledMs - T0])).toEqual([[12_345, 10_000]]);
+  });
+
+  it("stop firing when cancelled before the first grid point", async () => {
+    const { clock, scheduler, runs } = harness({ startMs: T0 + 5_000, everyAnchor: "epoch" });
+    scheduler.start(scheduleOf([jobSpec("tick", every(10_000))]));
+    scheduler.reload(scheduleOf([]));
+    clock.advance(30_000);
+    await settle();
+    expect(runs).toHaveLength(0);
   });
 });
 
