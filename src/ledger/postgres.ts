@@ -1,6 +1,23 @@
 // The ledger in PostgreSQL (the only importer of `pg`): what lets several replicas of one schedule fire each
 // job once. Every time in a lease is the database's clock (clock_timestamp()), never a replica's.
 import pg from "pg";
+import type { OverlapPolicy } from "../schedule/types.js";
+import type {
+  Claim,
+  ClaimRequest,
+  FinishUpdate,
+  FireKey,
+  HistoryQuery,
+  InFlightRecord,
+  JobRecord,
+  Ledger,
+  NotRunRecord,
+  ReclaimRequest,
+  RunRecord,
+  RunState,
+  RunTrigger,
+  StartUpdate,
+} from "./ledger.js";
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./migrations/postgres.js";
 
 /** The database's clock, UTC ms: the only clock leases are measured on. */
@@ -50,10 +67,6 @@ export function postgresUrlProblem(url: string): string | undefined {
 export interface PostgresLedgerOptions {
   /** The schedule's name: replicas with the same name share fires. */
   readonly schedule: string;
-  /** host:pid, recorded with each claim. */
-  readonly owner: string;
-  /** How long a claim holds without renewal. */
-  readonly leaseMs: number;
   /** Called when the database stops or starts answering (reconnects are tried with backoff meanwhile). */
   readonly onAvailability?: (up: boolean, error?: string) => void;
   /** Milliseconds to wait before the next reconnect attempt (tests shorten it). */
@@ -62,77 +75,64 @@ export interface PostgresLedgerOptions {
   readonly callLater: (delayMs: number, fn: () => void) => { cancel(): void };
 }
 
-export interface FireKey {
-  readonly job: string;
-  /** The fire's nominal instant, UTC ms (before jitter). */
-  readonly scheduledMs: number;
+/** A claim that may decide overlap across replicas. */
+export interface OverlapClaimRequest extends ClaimRequest {
+  /**
+   * skip: no claim while another replica's run of the job holds a lease (the fire is recorded skipped);
+   * replace: such a run loses its lease (its owner ends it at its next renewal). Decided in the claim's
+   * transaction under a transaction-level advisory lock on the job.
+   */
+  readonly overlap?: OverlapPolicy;
 }
 
-export interface ClaimRequest extends FireKey {
-  readonly runId: string;
-  readonly trigger: "schedule" | "catch_up" | "manual";
-  /** skip and replace are decided here, across replicas, under a transaction-level advisory lock on the job. */
-  readonly overlap: "skip" | "queue" | "replace" | "allow";
+interface Row {
+  schedule: string;
+  job: string;
+  scheduled_at: number;
+  state: RunState;
+  reason: string | null;
+  run_id: string | null;
+  owner: string | null;
+  fence: number | null;
+  lease_until: number | null;
+  claimed_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  attempts: number;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number | null;
+  late_ms: number | null;
+  trigger: RunTrigger;
+  output_tail: string | null;
 }
 
-/** A fire this process holds: run it with this fence, renew the lease while it runs, finish it. */
-export interface HeldClaim extends FireKey {
-  readonly fence: number;
-  readonly runId: string;
+function recordOf(row: Row): RunRecord {
+  return {
+    schedule: row.schedule,
+    job: row.job,
+    scheduledAtMs: row.scheduled_at,
+    state: row.state,
+    reason: row.reason,
+    runId: row.run_id,
+    owner: row.owner,
+    fence: row.fence,
+    leaseUntilMs: row.lease_until,
+    claimedAtMs: row.claimed_at,
+    startedAtMs: row.started_at,
+    finishedAtMs: row.finished_at,
+    attempts: row.attempts,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    durationMs: row.duration_ms,
+    lateMs: row.late_ms,
+    trigger: row.trigger,
+    outputTail: row.output_tail,
+  };
 }
 
-export type ClaimOutcome =
-  | { readonly kind: "won"; readonly claim: HeldClaim; readonly replaced: readonly string[] }
-  | { readonly kind: "taken" }
-  | { readonly kind: "busy"; readonly owner: string }
-  | { readonly kind: "early"; readonly dbNowMs: number };
-
-export type FinalState = "succeeded" | "failed" | "timed_out" | "killed" | "lost" | "skipped";
-
-export interface RunOutcome {
-  readonly state: FinalState;
-  readonly reason?: string;
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly attempts: number;
-  readonly durationMs: number;
-  readonly outputTail?: string;
-}
-
-/** A run found in flight with its lease expired. */
-export interface LostRun extends FireKey {
-  readonly owner: string;
-  readonly fence: number;
-}
-
-export interface SweepResult {
-  /** Marked lost (on_lost: abandon, or a job this schedule no longer has). */
-  readonly abandoned: readonly LostRun[];
-  /** Taken over by this process with a new fence (on_lost: rerun): run them now. */
-  readonly rerun: readonly (HeldClaim & { readonly previousOwner: string; readonly trigger: string })[];
-}
-
-export interface HistoryRow {
-  readonly schedule: string;
-  readonly job: string;
-  readonly scheduled_at: number;
-  readonly state: string;
-  readonly reason: string | null;
-  readonly run_id: string | null;
-  readonly owner: string | null;
-  readonly fence: number;
-  readonly lease_until: number | null;
-  readonly claimed_at: number | null;
-  readonly started_at: number | null;
-  readonly finished_at: number | null;
-  readonly attempts: number;
-  readonly exit_code: number | null;
-  readonly signal: string | null;
-  readonly duration_ms: number | null;
-  readonly late_ms: number | null;
-  readonly trigger: string;
-  readonly output_tail: string | null;
-}
+/** A fire more than EARLY_TOLERANCE_MS ahead of the database's clock is retried this many times at most. */
+const EARLY_RETRIES = 3;
 
 // bigint columns come back as numbers (every value here is a ms time or a fence, far below 2^53).
 const INT8_OID = 20;
@@ -155,17 +155,22 @@ function isConnectionError(error: unknown): boolean {
   );
 }
 
-export class PostgresLedger {
+const KEY = "schedule = $1 AND job = $2 AND scheduled_at = $3";
+const HELD = `${KEY} AND fence = $4 AND state IN ('claimed', 'running')`;
+
+export class PostgresLedger implements Ledger {
   private readonly pool: pg.Pool;
   private migrated = false;
   private up = true;
   private reconnecting: { cancel(): void } | undefined;
   private closed = false;
+  readonly schedule: string;
 
   private constructor(
     readonly url: string,
     private readonly options: PostgresLedgerOptions,
   ) {
+    this.schedule = options.schedule;
     this.pool = new pg.Pool({
       connectionString: url,
       max: 4,
@@ -205,228 +210,247 @@ export class PostgresLedger {
   }
 
   /** The URL without a password, for messages. */
-  get where(): string {
+  get location(): string {
     return redactUrl(this.url);
   }
 
+  /** False from a failed query until the database answers again. */
   get isUp(): boolean {
     return this.up;
   }
 
-  /** Claims a fire: a row inserted by this process, or nothing. Throws when the database does not answer. */
-  async claim(request: ClaimRequest): Promise<ClaimOutcome> {
-    return this.guard(async () => {
-      const client = await this.pool.connect();
-      let released = false;
-      const exclusive = request.overlap === "skip" || request.overlap === "replace";
-      try {
-        let replaced: string[] = [];
-        if (exclusive) {
-          await client.query("BEGIN");
-          await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-            `${this.options.schedule}\n${request.job}`,
-          ]);
-          const { rows: busy } = await client.query<{ owner: string; run_id: string }>(
-            `SELECT owner, run_id FROM tdefer.runs
-              WHERE schedule = $1 AND job = $2 AND scheduled_at <> $3
-                AND state IN ('claimed', 'running') AND lease_until >= ${DB_NOW}`,
-            [this.options.schedule, request.job, request.scheduledMs],
-          );
-          if (busy.length > 0 && request.overlap === "skip") {
-            const owner = busy[0]!.owner;
-            const { rowCount } = await client.query(
-              `INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, reason, run_id, owner, claimed_at, trigger)
-               VALUES ($1, $2, $3, 'skipped', $4, $5, $6, ${DB_NOW}, $7) ON CONFLICT DO NOTHING`,
-              [
-                this.options.schedule,
-                request.job,
-                request.scheduledMs,
-                `the previous run is still going on ${owner} (overlap: skip)`,
-                request.runId,
-                this.options.owner,
-                request.trigger,
-              ],
-            );
-            await client.query("COMMIT");
-            return rowCount ? { kind: "busy", owner } : { kind: "taken" };
-          }
-          if (busy.length > 0) {
-            // The owner finds its lease gone at its next renewal and ends its run (overlap: replace).
-            await client.query(
-              `UPDATE tdefer.runs SET state = 'killed', reason = 'replaced by a newer fire (overlap: replace)',
-                      lease_until = ${DB_NOW}, finished_at = ${DB_NOW}
-                WHERE schedule = $1 AND job = $2 AND scheduled_at <> $3 AND state IN ('claimed', 'running')`,
-              [this.options.schedule, request.job, request.scheduledMs],
-            );
-            replaced = busy.map((row) => row.owner);
-          }
-        }
-        const { rows } = await client.query<{ now_ms: number; fence: number | null }>(
-          `WITH now AS (SELECT ${DB_NOW} AS ms),
-                inserted AS (
-                  INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, run_id, owner, lease_until, claimed_at, trigger)
-                  SELECT $1, $2, $3, 'claimed', $4, $5, now.ms + $6, now.ms, $7 FROM now
-                   WHERE $3 <= now.ms + ${EARLY_TOLERANCE_MS}
-                  ON CONFLICT DO NOTHING
-                  RETURNING fence)
-           SELECT (SELECT ms FROM now) AS now_ms, (SELECT fence FROM inserted) AS fence`,
-          [
-            this.options.schedule,
-            request.job,
-            request.scheduledMs,
-            request.runId,
-            this.options.owner,
-            this.options.leaseMs,
-            request.trigger,
-          ],
-        );
-        if (exclusive) await client.query("COMMIT");
-        const { now_ms: dbNowMs, fence } = rows[0]!;
-        if (fence !== null) {
-          return {
-            kind: "won",
-            claim: { job: request.job, scheduledMs: request.scheduledMs, fence, runId: request.runId },
-            replaced,
-          };
-        }
-        if (request.scheduledMs > dbNowMs + EARLY_TOLERANCE_MS) return { kind: "early", dbNowMs };
-        return { kind: "taken" };
-      } catch (error) {
-        // A broken connection goes back destroyed; a failed transaction is rolled back first (finally).
-        if (isConnectionError(error)) {
-          released = true;
-          client.release(error as Error);
-        } else if (exclusive) {
-          await client.query("ROLLBACK").catch(() => {});
-        }
-        throw error;
-      } finally {
-        if (!released) client.release();
-      }
-    });
-  }
-
-  /** The claimed run has started. */
-  async started(claim: HeldClaim, startedMs: number, lateMs: number, attempt: number): Promise<void> {
-    await this.guard(() =>
-      this.pool.query(
-        `UPDATE tdefer.runs SET state = 'running', started_at = COALESCE(started_at, $5), late_ms = COALESCE(late_ms, $6),
-                attempts = $7
-          WHERE schedule = $1 AND job = $2 AND scheduled_at = $3 AND fence = $4 AND state IN ('claimed', 'running')`,
-        [this.options.schedule, claim.job, claim.scheduledMs, claim.fence, startedMs, lateMs, attempt],
-      ),
-    );
-  }
-
-  /** Extends the lease by leaseMs from the database's now; false when the claim is no longer ours. */
-  async renew(claim: HeldClaim): Promise<boolean> {
-    const { rowCount } = await this.guard(() =>
-      this.pool.query(
-        `UPDATE tdefer.runs SET lease_until = ${DB_NOW} + $6
-          WHERE schedule = $1 AND job = $2 AND scheduled_at = $3 AND fence = $4 AND owner = $5
-            AND state IN ('claimed', 'running')`,
-        [
-          this.options.schedule,
-          claim.job,
-          claim.scheduledMs,
-          claim.fence,
-          this.options.owner,
-          this.options.leaseMs,
-        ],
-      ),
-    );
-    return (rowCount ?? 0) > 0;
-  }
-
-  /** Records how the run ended; a claim taken over meanwhile (another fence) is left to its new owner. */
-  async finish(claim: HeldClaim, outcome: RunOutcome): Promise<boolean> {
-    const { rowCount } = await this.guard(() =>
-      this.pool.query(
-        `UPDATE tdefer.runs SET state = $5, reason = $6, exit_code = $7, signal = $8, attempts = $9,
-                duration_ms = $10, output_tail = $11, finished_at = ${DB_NOW}, lease_until = NULL
-          WHERE schedule = $1 AND job = $2 AND scheduled_at = $3 AND fence = $4 AND state IN ('claimed', 'running')`,
-        [
-          this.options.schedule,
-          claim.job,
-          claim.scheduledMs,
-          claim.fence,
-          outcome.state,
-          outcome.reason ?? null,
-          outcome.exitCode,
-          outcome.signal,
-          outcome.attempts,
-          Math.round(outcome.durationMs),
-          outcome.outputTail ?? null,
-        ],
-      ),
-    );
-    return (rowCount ?? 0) > 0;
-  }
-
-  /** Records a fire that did not run (skipped, missed) unless some row has it already. */
-  async record(
-    key: FireKey,
-    state: "skipped" | "missed",
-    reason: string,
-    trigger = "schedule",
-  ): Promise<void> {
-    await this.guard(() =>
-      this.pool.query(
-        `INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, reason, owner, claimed_at, trigger)
-         VALUES ($1, $2, $3, $4, $5, $6, ${DB_NOW}, $7) ON CONFLICT DO NOTHING`,
-        [this.options.schedule, key.job, key.scheduledMs, state, reason, this.options.owner, trigger],
-      ),
-    );
-  }
-
   /**
-   * Runs in flight whose lease expired: those of `rerunJobs` are taken over by this process with a new, higher
-   * fence (at least once); all others are marked lost, each once (at most once).
+   * Inserts the fire's record (insert, on conflict do nothing, returning the fence). Never claims a fire whose
+   * scheduled_at is more than {@link EARLY_TOLERANCE_MS} ahead of the database's clock: such a claim waits for the
+   * database's clock and tries again, so a replica with a fast clock cannot start a job early.
    */
-  async sweepLost(rerunJobs: readonly string[], newRunId: () => string): Promise<SweepResult> {
-    return this.guard(async () => {
-      const { rows: abandoned } = await this.pool.query<LostRun & { scheduledMs: number }>(
-        `UPDATE tdefer.runs SET state = 'lost', finished_at = ${DB_NOW},
-                reason = 'its owner ' || COALESCE(owner, '?') || ' stopped renewing its lease'
-          WHERE schedule = $1 AND state IN ('claimed', 'running') AND lease_until < ${DB_NOW}
-            AND NOT (job = ANY($2::text[]))
-        RETURNING job, scheduled_at AS "scheduledMs", owner, fence`,
-        [this.options.schedule, rerunJobs],
-      );
-      const rerun: SweepResult["rerun"][number][] = [];
-      if (rerunJobs.length > 0) {
-        const { rows } = await this.pool.query<{
-          job: string;
-          scheduledMs: number;
-          fence: number;
-          previousOwner: string;
-          trigger: string;
-        }>(
-          `UPDATE tdefer.runs AS r SET fence = nextval('tdefer.fence'), owner = $3, state = 'claimed',
-                  lease_until = ${DB_NOW} + $4, claimed_at = ${DB_NOW}, started_at = NULL,
-                  reason = 're-run: its owner ' || COALESCE(old.owner, '?') || ' stopped renewing its lease'
-             FROM (SELECT schedule, job, scheduled_at, owner FROM tdefer.runs
-                    WHERE schedule = $1 AND state IN ('claimed', 'running') AND lease_until < ${DB_NOW}
-                      AND job = ANY($2::text[])
-                    FOR UPDATE SKIP LOCKED) AS old
-            WHERE r.schedule = old.schedule AND r.job = old.job AND r.scheduled_at = old.scheduled_at
-          RETURNING r.job, r.scheduled_at AS "scheduledMs", r.fence, old.owner AS "previousOwner", r.trigger`,
-          [this.options.schedule, rerunJobs, this.options.owner, this.options.leaseMs],
-        );
-        for (const row of rows) {
-          const runId = newRunId();
-          await this.pool.query(
-            "UPDATE tdefer.runs SET run_id = $5 WHERE schedule = $1 AND job = $2 AND scheduled_at = $3 AND fence = $4",
-            [this.options.schedule, row.job, row.scheduledMs, row.fence, runId],
-          );
-          rerun.push({ ...row, runId });
-        }
+  async claim(request: OverlapClaimRequest): Promise<Claim | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.guard(() => this.tryClaim(request));
+      if (outcome.kind !== "early" || attempt >= EARLY_RETRIES) {
+        return outcome.kind === "won" ? outcome.claim : undefined;
       }
-      return { abandoned, rerun };
-    });
+      const waitMs = request.scheduledAtMs - outcome.dbNowMs;
+      await new Promise<void>((resolve) => this.options.callLater(waitMs, resolve));
+    }
   }
 
-  /** The database's clock, UTC ms, and how long asking took (for the skew estimate). */
+  private async tryClaim(
+    request: OverlapClaimRequest,
+  ): Promise<{ kind: "won"; claim: Claim } | { kind: "taken" } | { kind: "early"; dbNowMs: number }> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const exclusive = request.overlap === "skip" || request.overlap === "replace";
+    const key = [this.schedule, request.job, request.scheduledAtMs];
+    try {
+      if (exclusive) {
+        await client.query("BEGIN");
+        await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+          `${this.schedule}\n${request.job}`,
+        ]);
+        const { rows: busy } = await client.query<{ owner: string | null }>(
+          `SELECT owner FROM tdefer.runs
+            WHERE schedule = $1 AND job = $2 AND scheduled_at <> $3
+              AND state IN ('claimed', 'running') AND lease_until >= ${DB_NOW}`,
+          key,
+        );
+        if (busy.length > 0 && request.overlap === "skip") {
+          await client.query(
+            `INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, reason, finished_at, trigger)
+             VALUES ($1, $2, $3, 'skipped', $4, ${DB_NOW}, $5) ON CONFLICT DO NOTHING`,
+            [...key, `the previous run is still going on ${busy[0]!.owner} (overlap: skip)`, request.trigger],
+          );
+          await client.query("COMMIT");
+          return { kind: "taken" };
+        }
+        if (busy.length > 0) {
+          // Its owner finds the lease gone at its next renewal and ends the run (overlap: replace).
+          await client.query(
+            `UPDATE tdefer.runs SET state = 'killed', reason = 'replaced by a newer fire (overlap: replace)',
+                    lease_until = NULL, finished_at = ${DB_NOW}
+              WHERE schedule = $1 AND job = $2 AND scheduled_at <> $3 AND state IN ('claimed', 'running')`,
+            key,
+          );
+        }
+      }
+      const { rows } = await client.query<{ now_ms: number; fence: number | null }>(
+        `WITH now AS (SELECT ${DB_NOW} AS ms),
+              inserted AS (
+                INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, run_id, owner, fence, lease_until,
+                                         claimed_at, trigger)
+                SELECT $1, $2, $3, 'claimed', $4, $5, nextval('tdefer.fence'), now.ms + $6, now.ms, $7 FROM now
+                 WHERE $3 <= now.ms + ${EARLY_TOLERANCE_MS}
+                ON CONFLICT DO NOTHING
+                RETURNING fence),
+              watermark AS (
+                INSERT INTO tdefer.jobs (schedule, job, first_seen_at, last_scheduled_at)
+                SELECT $1, $2, now.ms, CASE WHEN $7 = 'manual' THEN NULL ELSE $3::bigint END
+                  FROM now WHERE EXISTS (SELECT 1 FROM inserted)
+                ON CONFLICT (schedule, job) DO UPDATE
+                  SET last_scheduled_at = GREATEST(tdefer.jobs.last_scheduled_at, EXCLUDED.last_scheduled_at))
+         SELECT (SELECT ms FROM now) AS now_ms, (SELECT fence FROM inserted) AS fence`,
+        [...key, request.runId, request.owner, request.leaseMs, request.trigger],
+      );
+      if (exclusive) await client.query("COMMIT");
+      const { now_ms: dbNowMs, fence } = rows[0]!;
+      if (fence !== null) {
+        return { kind: "won", claim: { job: request.job, scheduledAtMs: request.scheduledAtMs, fence } };
+      }
+      if (request.scheduledAtMs > dbNowMs + EARLY_TOLERANCE_MS) return { kind: "early", dbNowMs };
+      return { kind: "taken" };
+    } catch (error) {
+      if (isConnectionError(error)) broken = error as Error;
+      else if (exclusive) await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release(broken); // a broken connection is destroyed, not reused
+    }
+  }
+
+  async reclaim(lost: Claim, request: ReclaimRequest): Promise<Claim | undefined> {
+    const { rows } = await this.query<{ fence: number }>(
+      `UPDATE tdefer.runs SET fence = nextval('tdefer.fence'), owner = $5, run_id = $6, state = 'claimed',
+              lease_until = ${DB_NOW} + $7, claimed_at = ${DB_NOW}, started_at = NULL, late_ms = NULL, reason = NULL
+        WHERE ${HELD} AND lease_until < ${DB_NOW}
+      RETURNING fence`,
+      [...this.keyOf(lost), lost.fence, request.owner, request.runId, request.leaseMs],
+    );
+    return rows[0] ? { job: lost.job, scheduledAtMs: lost.scheduledAtMs, fence: rows[0].fence } : undefined;
+  }
+
+  async renew(claim: Claim, leaseMs: number): Promise<boolean> {
+    const { rowCount } = await this.query(
+      `UPDATE tdefer.runs SET lease_until = ${DB_NOW} + $5 WHERE ${HELD}`,
+      [...this.keyOf(claim), claim.fence, leaseMs],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async start(claim: Claim, update: StartUpdate): Promise<void> {
+    await this.query(
+      `UPDATE tdefer.runs SET state = 'running', started_at = $5, late_ms = $6 WHERE ${HELD}`,
+      [...this.keyOf(claim), claim.fence, update.startedAtMs, update.lateMs],
+    );
+  }
+
+  async finish(claim: Claim, update: FinishUpdate): Promise<boolean> {
+    const { rowCount } = await this.query(
+      `UPDATE tdefer.runs SET state = $5, reason = $6, finished_at = $7, attempts = $8, exit_code = $9, signal = $10,
+              duration_ms = $11, output_tail = $12, lease_until = NULL
+        WHERE ${HELD}`,
+      [
+        ...this.keyOf(claim),
+        claim.fence,
+        update.state,
+        update.reason ?? null,
+        update.finishedAtMs,
+        update.attempts,
+        update.exitCode,
+        update.signal,
+        Math.round(update.durationMs),
+        update.outputTail ?? null,
+      ],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async recordNotRun(record: NotRunRecord): Promise<void> {
+    await this.query(
+      `WITH inserted AS (
+         INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, reason, finished_at, trigger)
+         VALUES ($1, $2, $3, $4, $5, ${DB_NOW}, $6) ON CONFLICT DO NOTHING RETURNING 1)
+       INSERT INTO tdefer.jobs (schedule, job, first_seen_at, last_scheduled_at)
+       SELECT $1, $2, ${DB_NOW}, CASE WHEN $6 = 'manual' THEN NULL ELSE $3::bigint END
+        WHERE EXISTS (SELECT 1 FROM inserted)
+       ON CONFLICT (schedule, job) DO UPDATE
+         SET last_scheduled_at = GREATEST(tdefer.jobs.last_scheduled_at, EXCLUDED.last_scheduled_at)`,
+      [...this.keyOf(record), record.state, record.reason, record.trigger],
+    );
+  }
+
+  async inFlight(): Promise<readonly InFlightRecord[]> {
+    const { rows } = await this.query<Row & { lease_expired: boolean }>(
+      `SELECT *, COALESCE(lease_until < ${DB_NOW}, true) AS lease_expired FROM tdefer.runs
+        WHERE schedule = $1 AND state IN ('claimed', 'running') ORDER BY scheduled_at, job`,
+      [this.schedule],
+    );
+    return rows.map((row) => ({ ...recordOf(row), leaseExpired: row.lease_expired }));
+  }
+
+  /** Only while the lease is still expired on the database's clock: an owner that renewed meanwhile keeps it. */
+  async markLost(lost: Claim, reason: string): Promise<boolean> {
+    const { rowCount } = await this.query(
+      `UPDATE tdefer.runs SET state = 'lost', reason = $5, finished_at = ${DB_NOW}, lease_until = NULL
+        WHERE ${HELD} AND lease_until < ${DB_NOW}`,
+      [...this.keyOf(lost), lost.fence, reason],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async history(query: HistoryQuery): Promise<readonly RunRecord[]> {
+    const { rows } = await this.query<Row>(
+      `SELECT * FROM tdefer.runs
+        WHERE schedule = $1 AND ($2::text[] IS NULL OR job = ANY($2::text[]))
+          AND ($3::bigint IS NULL OR scheduled_at >= $3)
+          AND (NOT $4 OR state IN ('failed', 'timed_out', 'killed', 'lost'))
+        ORDER BY scheduled_at DESC, job LIMIT $5`,
+      [
+        this.schedule,
+        query.jobs?.length ? query.jobs : null,
+        query.sinceMs ?? null,
+        query.failedOnly ?? false,
+        query.limit ?? null,
+      ],
+    );
+    return rows.map(recordOf);
+  }
+
+  async get(key: FireKey): Promise<RunRecord | undefined> {
+    const { rows } = await this.query<Row>(`SELECT * FROM tdefer.runs WHERE ${KEY}`, this.keyOf(key));
+    return rows[0] ? recordOf(rows[0]) : undefined;
+  }
+
+  async noteJobs(jobs: readonly string[]): Promise<void> {
+    await this.query(
+      `INSERT INTO tdefer.jobs (schedule, job, first_seen_at)
+       SELECT $1, job, ${DB_NOW} FROM unnest($2::text[]) AS job ON CONFLICT DO NOTHING`,
+      [this.schedule, jobs],
+    );
+  }
+
+  async jobs(): Promise<readonly JobRecord[]> {
+    const { rows } = await this.query<{
+      job: string;
+      first_seen_at: number;
+      last_scheduled_at: number | null;
+      paused_at: number | null;
+    }>("SELECT * FROM tdefer.jobs WHERE schedule = $1 ORDER BY job", [this.schedule]);
+    return rows.map((row) => ({
+      job: row.job,
+      firstSeenMs: row.first_seen_at,
+      lastScheduledAtMs: row.last_scheduled_at,
+      pausedAtMs: row.paused_at,
+    }));
+  }
+
+  async setPaused(job: string, paused: boolean): Promise<void> {
+    await this.query(
+      `INSERT INTO tdefer.jobs (schedule, job, first_seen_at, paused_at)
+       VALUES ($1, $2, ${DB_NOW}, CASE WHEN $3 THEN ${DB_NOW} END)
+       ON CONFLICT (schedule, job) DO UPDATE SET paused_at = EXCLUDED.paused_at`,
+      [this.schedule, job, paused],
+    );
+  }
+
+  async prune(beforeMs: number): Promise<number> {
+    const { rowCount } = await this.query(
+      `DELETE FROM tdefer.runs WHERE schedule = $1 AND scheduled_at < $2 AND state NOT IN ('claimed', 'running')`,
+      [this.schedule, beforeMs],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** The database's clock, UTC ms, and how long asking took (for the clock-skew estimate). */
   async dbNow(): Promise<{ dbNowMs: number; roundTripMs: number }> {
     return this.guard(async () => {
       const sent = performance.now();
@@ -435,54 +459,15 @@ export class PostgresLedger {
     });
   }
 
-  /** Newest first. */
-  async history(query: {
-    jobs?: readonly string[];
-    sinceMs?: number;
-    limit: number;
-    failedOnly?: boolean;
-  }): Promise<HistoryRow[]> {
+  /** For `check`: the server's version and the ledger schema's. Throws when the database does not answer. */
+  async describe(): Promise<{ server: string; schemaVersion: number }> {
     return this.guard(async () => {
-      const { rows } = await this.pool.query<HistoryRow>(
-        `SELECT * FROM tdefer.runs
-          WHERE schedule = $1 AND ($2::text[] IS NULL OR job = ANY($2::text[]))
-            AND ($3::bigint IS NULL OR scheduled_at >= $3)
-            AND (NOT $4 OR state IN ('failed', 'timed_out', 'killed', 'lost'))
-          ORDER BY scheduled_at DESC, job LIMIT $5`,
-        [
-          this.options.schedule,
-          query.jobs?.length ? query.jobs : null,
-          query.sinceMs ?? null,
-          query.failedOnly ?? false,
-          query.limit,
-        ],
+      const { rows } = await this.pool.query<{ server: string; version: string }>(
+        `SELECT current_setting('server_version') AS server,
+                (SELECT value FROM tdefer.meta WHERE key = 'schema_version') AS version`,
       );
-      return rows;
+      return { server: rows[0]!.server, schemaVersion: Number(rows[0]!.version) };
     });
-  }
-
-  /** Deletes finished rows older than `beforeMs`; returns how many. */
-  async prune(beforeMs: number): Promise<number> {
-    const { rowCount } = await this.guard(() =>
-      this.pool.query(
-        `DELETE FROM tdefer.runs WHERE schedule = $1 AND scheduled_at < $2
-            AND state NOT IN ('claimed', 'running')`,
-        [this.options.schedule, beforeMs],
-      ),
-    );
-    return rowCount ?? 0;
-  }
-
-  /** For `check`: the server's version and the schema's, or why the database does not answer. */
-  async describe(): Promise<{ server: string; schemaVersion: number | undefined }> {
-    const { rows } = await this.pool.query<{ server: string; version: string | null }>(
-      `SELECT current_setting('server_version') AS server,
-              (SELECT value FROM tdefer.meta WHERE key = 'schema_version') AS version`,
-    );
-    return {
-      server: rows[0]!.server,
-      schemaVersion: rows[0]!.version ? Number(rows[0]!.version) : undefined,
-    };
   }
 
   async close(): Promise<void> {
@@ -490,6 +475,14 @@ export class PostgresLedger {
     this.reconnecting?.cancel();
     this.reconnecting = undefined;
     await this.pool.end().catch(() => {});
+  }
+
+  private keyOf(key: FireKey): [string, string, number] {
+    return [this.schedule, key.job, key.scheduledAtMs];
+  }
+
+  private query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.guard(() => this.pool.query<R>(text, values));
   }
 
   /** Migrates once; every operation waits for it (and retries it after an outage at start). */
@@ -510,7 +503,7 @@ export class PostgresLedger {
       const current = rows[0]?.version ? Number(rows[0].version) : 0;
       if (current > POSTGRES_SCHEMA_VERSION) {
         throw new LedgerSchemaError(
-          `the ledger at ${this.where} has schema version ${current}, newer than this tdefer knows (${POSTGRES_SCHEMA_VERSION}): upgrade tdefer on this machine, or point --state at another database`,
+          `the ledger at ${this.location} has schema version ${current}, newer than this tdefer knows (${POSTGRES_SCHEMA_VERSION}): upgrade tdefer on this machine, or point --state at another database`,
         );
       }
       for (const migration of POSTGRES_MIGRATIONS) {
@@ -532,14 +525,16 @@ export class PostgresLedger {
     }
   }
 
-  /** Runs an operation after the migrations; tracks whether the database answers. */
+  /** Runs an operation after the migrations; tracks whether the database answers; never leaks a password. */
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error("the ledger is closed");
     try {
       await this.ready();
       const result = await operation();
       this.markUp();
       return result;
     } catch (error) {
+      if (error instanceof LedgerSchemaError) throw error;
       if (isConnectionError(error)) this.markDown(error);
       throw new Error(redactMessage(String((error as Error)?.message ?? error)));
     }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Claim } from "../../src/ledger/ledger.js";
 import {
-  type ClaimRequest,
   LedgerSchemaError,
+  type OverlapClaimRequest,
   PostgresLedger,
   type PostgresLedgerOptions,
   postgresUrlProblem,
@@ -15,7 +16,7 @@ import {
 } from "../helpers/postgres.js";
 
 // The PostgreSQL ledger against a real server (one per file, a database per test): the claim rule, leases,
-// fences and lost runs, as several replicas (several ledgers with different owners) see them.
+// fences and lost runs, as several replicas (several ledgers, each its own owner) see them.
 
 let server: PostgresServer;
 const opened: PostgresLedger[] = [];
@@ -32,11 +33,9 @@ async function ledgers(
   const database = await server.createDatabase();
   // Opened together, as replicas starting at once: they migrate the new database once, in turn.
   const result = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
+    Array.from({ length: count }, () =>
       PostgresLedger.open(server.url(database), {
         schedule: "nightly",
-        owner: `host${i}:100${i}`,
-        leaseMs: 30_000,
         callLater: realCallLater,
         ...options,
       }),
@@ -46,18 +45,26 @@ async function ledgers(
   return result;
 }
 
-const fire = (scheduledMs: number, extra: Partial<ClaimRequest> = {}): ClaimRequest => ({
+const fire = (owner: number, scheduledAtMs: number, extra: Partial<OverlapClaimRequest> = {}) => ({
   job: "backup",
-  scheduledMs,
-  runId: "r1",
-  trigger: "schedule",
-  overlap: "allow",
+  scheduledAtMs,
+  runId: `r${owner}`,
+  owner: `host${owner}:100${owner}`,
+  leaseMs: 30_000,
+  trigger: "schedule" as const,
   ...extra,
 });
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function claimed(ledger: PostgresLedger, request: OverlapClaimRequest): Promise<Claim> {
+  const claim = await ledger.claim(request);
+  if (!claim) throw new Error("the claim should have been won");
+  return claim;
+}
+
 describe.skipIf(POSTGRES_MISSING)(`the PostgreSQL ledger${POSTGRES_SKIPPED}`, () => {
   beforeAll(async () => {
-    process.env.PGPASSWORD = "";
     server = await startPostgres();
     process.env.PGPASSWORD = server.password;
   }, 60_000);
@@ -69,100 +76,114 @@ describe.skipIf(POSTGRES_MISSING)(`the PostgreSQL ledger${POSTGRES_SKIPPED}`, ()
 
   it("gives a fire to exactly one of five replicas claiming it at once", async () => {
     const replicas = await ledgers(5);
-    const scheduledMs = Date.now() - 10;
-    const outcomes = await Promise.all(replicas.map((ledger) => ledger.claim(fire(scheduledMs))));
-    expect(outcomes.filter((o) => o.kind === "won")).toHaveLength(1);
-    expect(outcomes.filter((o) => o.kind === "taken")).toHaveLength(4);
+    const scheduledAtMs = Date.now() - 10;
+    const claims = await Promise.all(replicas.map((ledger, i) => ledger.claim(fire(i, scheduledAtMs))));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const [record] = await replicas[0]!.history({});
+    expect(record).toMatchObject({ state: "claimed", schedule: "nightly", job: "backup", scheduledAtMs });
   });
 
-  it("refuses to claim a fire more than 500 ms ahead of the database's clock", async () => {
+  it("never claims a fire more than 500 ms ahead of the database's clock: it waits for that clock", async () => {
     const [ledger] = await ledgers(1);
-    const outcome = await ledger!.claim(fire(Date.now() + 5_000));
-    expect(outcome.kind).toBe("early");
-    expect((await ledger!.claim(fire(Date.now() + 100))).kind).toBe("won");
+    const scheduledAtMs = Date.now() + 1_500;
+    await claimed(ledger!, fire(0, scheduledAtMs));
+    const record = await ledger!.get({ job: "backup", scheduledAtMs });
+    expect(record!.claimedAtMs!).toBeGreaterThanOrEqual(scheduledAtMs - 500);
   });
 
-  it("hands out fences that only grow, and renews only its own claim", async () => {
+  it("hands out fences that only grow, and renews only a claim that still carries its fence", async () => {
     const [a, b] = await ledgers(2);
-    const first = await a!.claim(fire(1_000));
-    const second = await b!.claim(fire(2_000));
-    if (first.kind !== "won" || second.kind !== "won") throw new Error("both should win");
-    expect(second.claim.fence).toBeGreaterThan(first.claim.fence);
-    expect(await a!.renew(first.claim)).toBe(true);
-    expect(await b!.renew(first.claim)).toBe(false); // not its owner
+    const first = await claimed(a!, fire(0, 1_000));
+    const second = await claimed(b!, fire(1, 2_000));
+    expect(second.fence).toBeGreaterThan(first.fence);
+    expect(await a!.renew(first, 30_000)).toBe(true);
+    expect(await a!.renew({ ...first, fence: first.fence + 100 }, 30_000)).toBe(false);
   });
 
-  it("marks a run lost once when its owner stops renewing (on_lost: abandon)", async () => {
-    const [dead, survivor, other] = await ledgers(3, { leaseMs: 200 });
-    const outcome = await dead!.claim(fire(Date.now() - 10));
-    if (outcome.kind !== "won") throw new Error("should win");
-    expect((await survivor!.sweepLost([], () => "x")).abandoned).toHaveLength(0); // lease still good
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const [one, two] = await Promise.all([
-      survivor!.sweepLost([], () => "x"),
-      other!.sweepLost([], () => "y"),
-    ]);
-    expect(one.abandoned.length + two.abandoned.length).toBe(1);
-    expect(await dead!.renew(outcome.claim)).toBe(false);
-    const [row] = await survivor!.history({ limit: 10 });
-    expect(row).toMatchObject({ state: "lost", owner: "host0:1000" });
+  it("lets exactly one replica mark a dead owner's run lost, and only once its lease has expired", async () => {
+    const [dead, one, two] = await ledgers(3);
+    const claim = await claimed(dead!, fire(0, Date.now() - 10, { leaseMs: 300 }));
+    const [record] = await one!.inFlight();
+    expect(record).toMatchObject({ owner: "host0:1000", leaseExpired: false });
+    expect(await one!.markLost(claim, "its owner stopped renewing its lease")).toBe(false);
+    await sleep(400);
+    expect((await one!.inFlight())[0]!.leaseExpired).toBe(true);
+    const results = await Promise.all([one!.markLost(claim, "lost"), two!.markLost(claim, "lost")]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await dead!.renew(claim, 30_000)).toBe(false);
+    expect(await one!.get(claim)).toMatchObject({ state: "lost", owner: "host0:1000" });
   });
 
-  it("re-runs a lost run once, with a higher fence, and the old owner's writes no longer count (on_lost: rerun)", async () => {
-    const [dead, one, two] = await ledgers(3, { leaseMs: 200 });
-    const outcome = await dead!.claim(fire(Date.now() - 10));
-    if (outcome.kind !== "won") throw new Error("should win");
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const sweeps = await Promise.all([
-      one!.sweepLost(["backup"], () => "a"),
-      two!.sweepLost(["backup"], () => "b"),
-    ]);
-    const reruns = sweeps.flatMap((s) => s.rerun);
-    expect(reruns).toHaveLength(1);
-    expect(reruns[0]!.fence).toBeGreaterThan(outcome.claim.fence);
-    expect(reruns[0]!.previousOwner).toBe("host0:1000");
-    expect(await dead!.renew(outcome.claim)).toBe(false);
-    expect(
-      await dead!.finish(outcome.claim, {
-        state: "succeeded",
-        exitCode: 0,
-        signal: null,
-        attempts: 1,
-        durationMs: 5,
-      }),
-    ).toBe(false);
+  it("lets exactly one replica re-run a dead owner's run, with a higher fence; the old owner's writes no longer count", async () => {
+    const [dead, one, two] = await ledgers(3);
+    const claim = await claimed(dead!, fire(0, Date.now() - 10, { leaseMs: 200 }));
+    await sleep(300);
+    const retakes = await Promise.all(
+      [one!, two!].map((ledger, i) =>
+        ledger.reclaim(claim, { owner: `h${i}:1`, runId: `x${i}`, leaseMs: 30_000 }),
+      ),
+    );
+    const won = retakes.filter((c): c is Claim => c !== undefined);
+    expect(won).toHaveLength(1);
+    expect(won[0]!.fence).toBeGreaterThan(claim.fence);
+    expect(await dead!.renew(claim, 30_000)).toBe(false);
+    const finish = {
+      state: "succeeded",
+      finishedAtMs: 1,
+      attempts: 1,
+      exitCode: 0,
+      signal: null,
+      durationMs: 5,
+    };
+    expect(await dead!.finish(claim, finish as never)).toBe(false);
+    expect(await one!.finish(won[0]!, finish as never)).toBe(true);
   });
 
-  it("skips a fire while another replica's run of the job is going (overlap: skip)", async () => {
+  it("skips a fire while another replica's run of the job holds its lease (overlap: skip), and records why", async () => {
     const [a, b] = await ledgers(2);
-    const first = await a!.claim(fire(Date.now() - 2_000, { overlap: "skip" }));
-    expect(first.kind).toBe("won");
-    const second = await b!.claim(fire(Date.now() - 1_000, { overlap: "skip" }));
-    expect(second).toEqual({ kind: "busy", owner: "host0:1000" });
+    await claimed(a!, fire(0, Date.now() - 2_000, { overlap: "skip" }));
+    const scheduledAtMs = Date.now() - 1_000;
+    expect(await b!.claim(fire(1, scheduledAtMs, { overlap: "skip" }))).toBeUndefined();
+    expect(await b!.get({ job: "backup", scheduledAtMs })).toMatchObject({
+      state: "skipped",
+      reason: "the previous run is still going on host0:1000 (overlap: skip)",
+    });
   });
 
   it("takes the lease of another replica's run when a newer fire replaces it (overlap: replace)", async () => {
     const [a, b] = await ledgers(2);
-    const first = await a!.claim(fire(Date.now() - 2_000, { overlap: "replace" }));
-    if (first.kind !== "won") throw new Error("should win");
-    const second = await b!.claim(fire(Date.now() - 1_000, { overlap: "replace" }));
-    expect(second).toMatchObject({ kind: "won", replaced: ["host0:1000"] });
-    expect(await a!.renew(first.claim)).toBe(false);
+    const first = await claimed(a!, fire(0, Date.now() - 2_000, { overlap: "replace" }));
+    await claimed(b!, fire(1, Date.now() - 1_000, { overlap: "replace" }));
+    expect(await a!.renew(first, 30_000)).toBe(false);
+    expect(await a!.get(first)).toMatchObject({ state: "killed" });
   });
 
-  it("refuses a schema newer than it knows, and never writes to it", async () => {
+  it("keeps each job's watermark (manual runs aside), first sight and pause", async () => {
     const [ledger] = await ledgers(1);
-    const url = ledger!.url;
-    await ledger!.claim(fire(1_000));
-    const database = url.slice(url.lastIndexOf("/") + 1);
+    await ledger!.noteJobs(["backup", "report"]);
+    await claimed(ledger!, fire(0, 5_000));
+    await claimed(ledger!, fire(0, 9_000, { trigger: "manual" }));
+    await ledger!.recordNotRun({
+      job: "report",
+      scheduledAtMs: 7_000,
+      state: "missed",
+      reason: "down",
+      trigger: "schedule",
+    });
+    await ledger!.setPaused("report", true);
+    const jobs = await ledger!.jobs();
+    expect(jobs.map((j) => [j.job, j.lastScheduledAtMs, j.pausedAtMs !== null])).toEqual([
+      ["backup", 5_000, false],
+      ["report", 7_000, true],
+    ]);
+  });
+
+  it("refuses a schema newer than it knows", async () => {
+    const [ledger] = await ledgers(1);
+    const database = ledger!.url.slice(ledger!.url.lastIndexOf("/") + 1);
     await server.query(database, "UPDATE tdefer.meta SET value = '99' WHERE key = 'schema_version'");
     await expect(
-      PostgresLedger.open(url, {
-        schedule: "nightly",
-        owner: "h:1",
-        leaseMs: 1000,
-        callLater: realCallLater,
-      }),
+      PostgresLedger.open(ledger!.url, { schedule: "nightly", callLater: realCallLater }),
     ).rejects.toThrow(LedgerSchemaError);
   });
 
@@ -173,20 +194,20 @@ describe.skipIf(POSTGRES_MISSING)(`the PostgreSQL ledger${POSTGRES_SKIPPED}`, ()
     expect(redactUrl("postgres://u:secret@db/x")).not.toContain("secret");
   });
 
-  it("skips nothing silently when the database goes away: claims fail, and it says when it is back", async () => {
+  it("fails claims while the database is away, and says when it is back", async () => {
     const changes: boolean[] = [];
     const [ledger] = await ledgers(1, { onAvailability: (up) => changes.push(up), backoffMs: () => 100 });
-    expect((await ledger!.claim(fire(1_000))).kind).toBe("won");
+    await claimed(ledger!, fire(0, 1_000));
     await server.stop();
     try {
-      await expect(ledger!.claim(fire(2_000))).rejects.toThrow();
+      await expect(ledger!.claim(fire(0, 2_000))).rejects.toThrow();
       expect(ledger!.isUp).toBe(false);
     } finally {
       await server.start();
     }
     const deadline = Date.now() + 10_000;
-    while (!ledger!.isUp && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!ledger!.isUp && Date.now() < deadline) await sleep(50);
     expect(changes).toEqual([false, true]);
-    expect((await ledger!.claim(fire(3_000))).kind).toBe("won");
+    await claimed(ledger!, fire(0, 3_000));
   });
 });

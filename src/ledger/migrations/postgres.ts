@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS tdefer.runs (
   reason       text,
   run_id       text,
   owner        text,
-  fence        bigint  NOT NULL DEFAULT nextval('tdefer.fence'),
+  fence        bigint,
   lease_until  bigint,
   claimed_at   bigint,
   started_at   bigint,
@@ -47,6 +47,16 @@ CREATE INDEX IF NOT EXISTS runs_in_flight ON tdefer.runs (schedule, lease_until)
   WHERE state IN ('claimed', 'running');
 -- history: newest first across jobs.
 CREATE INDEX IF NOT EXISTS runs_by_time ON tdefer.runs (schedule, scheduled_at DESC);
+-- What the ledger knows of each job: when it was first seen (never caught up before), the newest scheduled
+-- fire recorded (catch-up's watermark), and whether it is paused.
+CREATE TABLE IF NOT EXISTS tdefer.jobs (
+  schedule          text   NOT NULL,
+  job               text   NOT NULL,
+  first_seen_at     bigint NOT NULL,
+  last_scheduled_at bigint,
+  paused_at         bigint,
+  PRIMARY KEY (schedule, job)
+);
 `,
   },
 ];
