@@ -2,21 +2,22 @@
 // job once. Every time in a lease is the database's clock (clock_timestamp()), never a replica's.
 import pg from "pg";
 import type { OverlapPolicy } from "../schedule/types.js";
-import type {
-  Claim,
-  ClaimRequest,
-  FinishUpdate,
-  FireKey,
-  HistoryQuery,
-  InFlightRecord,
-  JobRecord,
-  Ledger,
-  NotRunRecord,
-  ReclaimRequest,
-  RunRecord,
-  RunState,
-  RunTrigger,
-  StartUpdate,
+import {
+  type Claim,
+  type ClaimRequest,
+  type FinishUpdate,
+  type FireKey,
+  type HistoryQuery,
+  type InFlightRecord,
+  type JobRecord,
+  type Ledger,
+  LedgerError,
+  type NotRunRecord,
+  type ReclaimRequest,
+  type RunRecord,
+  type RunState,
+  type RunTrigger,
+  type StartUpdate,
 } from "./ledger.js";
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./migrations/postgres.js";
 
@@ -139,7 +140,7 @@ const INT8_OID = 20;
 const parseInt8 = (value: string): number => Number(value);
 
 /** A schema newer than this code: refused, never written to. */
-export class LedgerSchemaError extends Error {}
+export class LedgerSchemaError extends LedgerError {}
 
 /** Connection-level trouble (refused, reset, timed out, server shutting down), as opposed to a bad query. */
 function isConnectionError(error: unknown): boolean {
@@ -195,7 +196,13 @@ export class PostgresLedger implements Ledger {
    */
   static async open(url: string, options: PostgresLedgerOptions): Promise<PostgresLedger> {
     const problem = postgresUrlProblem(url);
-    if (problem) throw new Error(problem);
+    if (problem) {
+      throw new LedgerError(
+        redactUrl(url),
+        problem,
+        "postgres://USER@HOST:PORT/DATABASE, password in PGPASSWORD or ~/.pgpass",
+      );
+    }
     const ledger = new PostgresLedger(url, options);
     try {
       await ledger.ready();
@@ -283,7 +290,7 @@ export class PostgresLedger implements Ledger {
                 ON CONFLICT DO NOTHING
                 RETURNING fence),
               watermark AS (
-                INSERT INTO tdefer.jobs (schedule, job, first_seen_at, last_scheduled_at)
+                INSERT INTO tdefer.jobs (schedule, job, first_seen, last_scheduled_at)
                 SELECT $1, $2, now.ms, CASE WHEN $7 = 'manual' THEN NULL ELSE $3::bigint END
                   FROM now WHERE EXISTS (SELECT 1 FROM inserted)
                 ON CONFLICT (schedule, job) DO UPDATE
@@ -359,7 +366,7 @@ export class PostgresLedger implements Ledger {
       `WITH inserted AS (
          INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, reason, finished_at, trigger)
          VALUES ($1, $2, $3, $4, $5, ${DB_NOW}, $6) ON CONFLICT DO NOTHING RETURNING 1)
-       INSERT INTO tdefer.jobs (schedule, job, first_seen_at, last_scheduled_at)
+       INSERT INTO tdefer.jobs (schedule, job, first_seen, last_scheduled_at)
        SELECT $1, $2, ${DB_NOW}, CASE WHEN $6 = 'manual' THEN NULL ELSE $3::bigint END
         WHERE EXISTS (SELECT 1 FROM inserted)
        ON CONFLICT (schedule, job) DO UPDATE
@@ -412,7 +419,7 @@ export class PostgresLedger implements Ledger {
 
   async noteJobs(jobs: readonly string[]): Promise<void> {
     await this.query(
-      `INSERT INTO tdefer.jobs (schedule, job, first_seen_at)
+      `INSERT INTO tdefer.jobs (schedule, job, first_seen)
        SELECT $1, job, ${DB_NOW} FROM unnest($2::text[]) AS job ON CONFLICT DO NOTHING`,
       [this.schedule, jobs],
     );
@@ -421,13 +428,13 @@ export class PostgresLedger implements Ledger {
   async jobs(): Promise<readonly JobRecord[]> {
     const { rows } = await this.query<{
       job: string;
-      first_seen_at: number;
+      first_seen: number;
       last_scheduled_at: number | null;
       paused_at: number | null;
     }>("SELECT * FROM tdefer.jobs WHERE schedule = $1 ORDER BY job", [this.schedule]);
     return rows.map((row) => ({
       job: row.job,
-      firstSeenMs: row.first_seen_at,
+      firstSeenMs: row.first_seen,
       lastScheduledAtMs: row.last_scheduled_at,
       pausedAtMs: row.paused_at,
     }));
@@ -435,7 +442,7 @@ export class PostgresLedger implements Ledger {
 
   async setPaused(job: string, paused: boolean): Promise<void> {
     await this.query(
-      `INSERT INTO tdefer.jobs (schedule, job, first_seen_at, paused_at)
+      `INSERT INTO tdefer.jobs (schedule, job, first_seen, paused_at)
        VALUES ($1, $2, ${DB_NOW}, CASE WHEN $3 THEN ${DB_NOW} END)
        ON CONFLICT (schedule, job) DO UPDATE SET paused_at = EXCLUDED.paused_at`,
       [this.schedule, job, paused],
@@ -503,7 +510,9 @@ export class PostgresLedger implements Ledger {
       const current = rows[0]?.version ? Number(rows[0].version) : 0;
       if (current > POSTGRES_SCHEMA_VERSION) {
         throw new LedgerSchemaError(
-          `the ledger at ${this.location} has schema version ${current}, newer than this tdefer knows (${POSTGRES_SCHEMA_VERSION}): upgrade tdefer on this machine, or point --state at another database`,
+          this.location,
+          `the ledger has schema version ${current}, newer than this tdefer knows (${POSTGRES_SCHEMA_VERSION})`,
+          "upgrade tdefer on this machine, or point --state at another database",
         );
       }
       for (const migration of POSTGRES_MIGRATIONS) {

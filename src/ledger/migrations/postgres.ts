@@ -52,7 +52,7 @@ CREATE INDEX IF NOT EXISTS runs_by_time ON tdefer.runs (schedule, scheduled_at D
 CREATE TABLE IF NOT EXISTS tdefer.jobs (
   schedule          text   NOT NULL,
   job               text   NOT NULL,
-  first_seen_at     bigint NOT NULL,
+  first_seen     bigint NOT NULL,
   last_scheduled_at bigint,
   paused_at         bigint,
   PRIMARY KEY (schedule, job)
