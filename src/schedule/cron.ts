@@ -371,7 +371,7 @@ class WallClock {
   private readonly seconds: Int8Array;
 
   constructor(
-    expression: CronExpression,
+    private readonly expression: CronExpression,
     private readonly dayRule: DayRule,
   ) {
     const { second, minute, hour, dayOfMonth, month, dayOfWeek } = expression.fields;
@@ -408,6 +408,11 @@ class WallClock {
       default:
         return byDayOfMonth || byDayOfWeek;
     }
+  }
+
+  /** The six fields with everything resolved to values (`H` included), as cron-parser writes them. */
+  resolvedFields(): string[] {
+    return this.expression.fields.stringify(true).split(" ");
   }
 
   /** The first matching time of day (ms) at or after h:m:s, or -1. */
@@ -487,6 +492,16 @@ export class CronSchedule {
     this.fixedTime = !startsWithStar(six[1]!) && !startsWithStar(six[2]!);
     this.wallClock = wallClock;
     this.warnings = warnings;
+  }
+
+  /**
+   * The five or six fields for describing the expression (seconds left out when 0): as written, except that
+   * a field using `H` shows the values it stands for in this job.
+   */
+  describableFields(): string[] {
+    const resolved = this.wallClock.resolvedFields();
+    const fields = this.fields.map((field, i) => (/(^|,)H/i.test(field) ? resolved[i]! : field));
+    return fields[0] === "0" ? fields.slice(1) : fields;
   }
 
   /** Parses and validates `expression` for `zone`. `hashSeed` (the job's name) fixes what `H` means. Throws CronSyntaxError. */

@@ -43,7 +43,7 @@ describe("tdefer check", () => {
         "",
         'nightly  cron "30 2 * * *" (America/New_York)  next 2026-03-08 03:00:00-04:00 (in 19h)',
         "beat     every 6h                              next 2026-03-07 13:00:00-05:00 (in 6h)",
-        "  nightly: The nightly report · timeout 1h",
+        "  nightly: The nightly report · at 02:30 (America/New_York); DST: at the jump when skipped · timeout 1h",
         "",
       ].join("\n"),
     );
@@ -59,7 +59,9 @@ describe("tdefer check", () => {
         {
           name: "nightly",
           next: "2026-03-08T03:00:00-04:00",
-          options: { timeout: "1h" },
+          next_ms: Date.parse("2026-03-08T03:00:00-04:00"),
+          cron_in_words: "at 02:30 (America/New_York); DST: at the jump when skipped",
+          options: { timeout_ms: 3_600_000 },
           command: "./nightly.sh",
         },
         { name: "beat", trigger: "every 6h", command: ["curl", "-fsS", "http://127.0.0.1/ping"] },
@@ -96,6 +98,8 @@ describe("tdefer next", () => {
         "2026-03-07 19:00:00-05:00  in 12h  beat     every 6h",
         "2026-03-08 01:00:00-05:00  in 18h  beat     every 6h",
         '2026-03-08 03:00:00-04:00  in 19h  nightly  cron "30 2 * * *" (America/New_York)  DST: moved to the end of the spring-forward gap',
+        "",
+        'cron "30 2 * * *": at 02:30 (America/New_York); DST: at the jump when skipped',
         "",
       ].join("\n"),
     );

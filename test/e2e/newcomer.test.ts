@@ -123,3 +123,100 @@ describe("smaller mistakes", () => {
     expect(result.stderr).not.toMatch(/Warning|object Object/);
   });
 });
+
+describe("check --json", () => {
+  it("on an invalid file prints the problems as data on stdout, and exits 78", async () => {
+    const file = scheduleFile("jobs:\n  backup:\n    evry: 5m\n    run: backup\n");
+    const result = await runCli(["check", "--json", file]);
+    expect(result.code).toBe(78);
+    expect(JSON.parse(result.stdout)).toEqual({
+      valid: false,
+      file,
+      problems: [
+        {
+          file,
+          line: 3,
+          column: 5,
+          path: "jobs.backup.evry",
+          message: "unknown key `evry`",
+          hint: "did you mean `every`?",
+        },
+      ],
+      warnings: [],
+    });
+  });
+
+  it("on a file that cannot be read says so as data", async () => {
+    const result = await runCli(["check", "--json", "/nonexistent/tdefer.yaml"]);
+    expect(result.code).toBe(78);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      valid: false,
+      problems: [
+        {
+          file: "/nonexistent/tdefer.yaml",
+          line: null,
+          column: null,
+          message: expect.stringContaining("no such file"),
+        },
+      ],
+    });
+  });
+
+  it("gives options as data, warnings with their place, snake_case keys, and cron expressions in words", async () => {
+    const file = scheduleFile(
+      [
+        "jobs:",
+        "  nightly:",
+        '    cron: "30 2 * * 1-5"',
+        "    timezone: Europe/Berlin",
+        "    run: backup",
+        "    timeout: 1h",
+        "    retry: { attempts: 3, delay: 30s }",
+        "    env: { TOKEN: secret-value }",
+        "  often:",
+        "    every: 1s",
+        "    jitter: 2s",
+        "    run: echo",
+        "",
+      ].join("\n"),
+    );
+    const result = await runCli(["check", "--json", file]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain("secret-value");
+    const summary = JSON.parse(result.stdout);
+    expect(summary.jobs[0]).toMatchObject({
+      name: "nightly",
+      cron_in_words: "at 02:30, Monday through Friday (Europe/Berlin)",
+      next_ms: expect.any(Number),
+      options: {
+        timeout_ms: 3_600_000,
+        retry: { attempts: 3, delay_ms: 30_000, backoff: 2, max_delay_ms: 600_000 },
+        env: ["TOKEN"],
+      },
+    });
+    expect(summary.warnings).toEqual([
+      {
+        file,
+        line: 11,
+        column: 13,
+        path: "jobs.often.jitter",
+        message: expect.stringContaining("jitter"),
+        hint: null,
+      },
+    ]);
+    const keys = JSON.stringify(summary).match(/"[A-Za-z_]+":/g) ?? [];
+    for (const key of keys) expect(key).not.toMatch(/[A-Z]/);
+  });
+});
+
+describe("cron expressions in words", () => {
+  it("check and next say what an expression means, in the job's zone", async () => {
+    const file = scheduleFile(
+      'jobs:\n  nightly:\n    cron: "30 2 * * 1-5"\n    timezone: Europe/Berlin\n    run: backup\n',
+    );
+    const check = await runCli(["check", file]);
+    expect(check.stdout).toContain("  nightly: at 02:30, Monday through Friday (Europe/Berlin)\n");
+    const next = await runCli(["next", file, "-n", "1"]);
+    expect(next.stdout).toContain('\ncron "30 2 * * 1-5": at 02:30, Monday through Friday (Europe/Berlin)\n');
+  });
+});

@@ -1,10 +1,12 @@
 import type { Command } from "commander";
+import { type ScheduleProblem, ScheduleErrors } from "../../errors.js";
+import { cronInWords } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
 import type { JobSpec, Schedule } from "../../schedule/types.js";
 import { formatInZone } from "../../schedule/zone.js";
 import { previewFires } from "../../scheduler/preview.js";
 import { describeTrigger } from "../../scheduler/scheduler.js";
-import { reportConfigError } from "../config.js";
+import { reportConfigError, ScheduleFileError } from "../config.js";
 import {
   type CrontabFlags,
   crontabOption,
@@ -19,31 +21,86 @@ export function addCheckCommand(program: Command, io: CliIO): void {
     .command("check")
     .description("validate the schedule file and summarise each job (exit 78 when invalid)")
     .argument("[file]", "the schedule file (default: searched for)")
-    .option("--json", "print the summary as JSON")
+    .option("--json", "print the summary, or the problems, as one JSON object")
     .addOption(crontabOption())
     .addOption(systemFormatOption())
     .action((file: string | undefined, options: { json?: boolean } & CrontabFlags) => {
       endQuietlyOnClosedPipe(io.stdout);
+      let path: string | undefined;
       try {
         const nowMs = io.nowMs();
-        const schedule = loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs });
+        path = schedulePath(file, options, io.cwd);
+        const schedule = loadSchedule(path, options, { nowMs });
         const summary = summarise(schedule, nowMs);
         io.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, nowMs));
       } catch (error) {
+        const problems = options.json ? problemsOf(error, path) : undefined;
+        if (problems) {
+          const invalid = { valid: false, file: path ?? null, problems, warnings: [] };
+          io.stdout.write(`${JSON.stringify(invalid, null, 2)}\n`);
+        }
         io.setExitCode(reportConfigError(error, io.stderr));
       }
     });
 }
 
+/** A problem or warning as data: where (line and column null when the whole file is meant), what, how to fix. */
+interface ProblemJson {
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  path: string;
+  message: string;
+  hint: string | null;
+}
+
+const problemJson = (problem: ScheduleProblem): ProblemJson => ({
+  file: problem.file,
+  line: problem.line,
+  column: problem.col,
+  path: problem.path,
+  message: problem.message,
+  hint: problem.hint ?? null,
+});
+
+/** The problems of an invalid or unreadable file, as data; undefined for anything else (a bug). */
+function problemsOf(error: unknown, path: string | undefined): ProblemJson[] | undefined {
+  if (error instanceof ScheduleErrors) return error.problems.map(problemJson);
+  if (!(error instanceof ScheduleFileError)) return undefined;
+  const [text = "", hint] = error.message.split("\n  hint: ");
+  const located = /^(.*?):(\d+):(\d+): ([\s\S]*)$/.exec(text);
+  if (located) {
+    const [, file = "", line = "", column = "", message = ""] = located;
+    return [{ file, line: Number(line), column: Number(column), path: "", message, hint: hint ?? null }];
+  }
+  const message = path && text.startsWith(`${path}: `) ? text.slice(path.length + 2) : text;
+  return [{ file: path ?? null, line: null, column: null, path: "", message, hint: hint ?? null }];
+}
+
 interface JobSummary {
   name: string;
   trigger: string;
+  /** A cron expression in words, in the job's zone, with the DST note where the policy moves fires. */
+  cron_in_words?: string;
   next: string | null;
-  nextMs: number | null;
+  next_ms: number | null;
   enabled: boolean;
   description?: string;
   command: string | string[];
-  options: Record<string, string | number>;
+  options: JobOptions;
+}
+
+/** The options that differ from the defaults, as data: durations in ms, env as the variables' names. */
+interface JobOptions {
+  timeout_ms?: number;
+  overlap?: string;
+  jitter_ms?: number;
+  retry?: { attempts: number; delay_ms: number; backoff: number; max_delay_ms: number };
+  kill_signal?: string;
+  kill_grace_ms?: number;
+  user?: string;
+  group?: string;
+  env?: string[];
 }
 
 function summarise(schedule: Schedule, nowMs: number) {
@@ -52,8 +109,17 @@ function summarise(schedule: Schedule, nowMs: number) {
     return {
       name: job.name,
       trigger: describeTrigger(job),
+      ...(job.trigger.kind === "cron"
+        ? {
+            cron_in_words: cronInWords(job.trigger.expression, {
+              zone: job.trigger.zone,
+              hashSeed: job.name,
+              fromMs: nowMs,
+            }),
+          }
+        : {}),
       next: next ? formatInZone(next.timeMs, next.zone) : null,
-      nextMs: next ? next.timeMs : null,
+      next_ms: next ? next.timeMs : null,
       enabled: job.enabled,
       ...(job.description ? { description: job.description } : {}),
       command: job.command.kind === "shell" ? job.command.script : [...job.command.argv],
@@ -66,26 +132,46 @@ function summarise(schedule: Schedule, nowMs: number) {
     zone: schedule.zone,
     ...(schedule.maxParallel ? { max_parallel: schedule.maxParallel } : {}),
     jobs,
-    warnings: schedule.warnings.map((w) => `${w.file}:${w.line}:${w.col}: ${w.path}: ${w.message}`),
+    warnings: schedule.warnings.map((w) => problemJson(w)),
   };
 }
 
-/** The options that differ from the defaults, as the user would write them. */
-function optionsOf(job: JobSpec): Record<string, string | number> {
-  const options: Record<string, string | number> = {};
-  if (job.timeoutMs !== undefined) options.timeout = formatDuration(job.timeoutMs);
+function optionsOf(job: JobSpec): JobOptions {
+  const options: JobOptions = {};
+  if (job.timeoutMs !== undefined) options.timeout_ms = job.timeoutMs;
   if (job.overlap !== "skip") options.overlap = job.overlap;
-  if (job.jitterMs > 0) options.jitter = formatDuration(job.jitterMs);
+  if (job.jitterMs > 0) options.jitter_ms = job.jitterMs;
   if (job.retry) {
-    options.retry = `${job.retry.attempts} attempts, ${formatDuration(job.retry.delayMs)} ×${job.retry.backoff} up to ${formatDuration(job.retry.maxDelayMs)}`;
+    const { attempts, delayMs, backoff, maxDelayMs } = job.retry;
+    options.retry = { attempts, delay_ms: delayMs, backoff, max_delay_ms: maxDelayMs };
   }
   if (job.killSignal !== "SIGTERM") options.kill_signal = job.killSignal;
-  if (job.killGraceMs !== 10_000) options.kill_grace = formatDuration(job.killGraceMs);
+  if (job.killGraceMs !== 10_000) options.kill_grace_ms = job.killGraceMs;
   if (job.user) options.user = job.user;
   if (job.group) options.group = job.group;
-  const envCount = Object.keys(job.env).length;
-  if (envCount > 0) options.env = `${envCount} variable${envCount === 1 ? "" : "s"}`;
+  const names = Object.keys(job.env);
+  if (names.length > 0) options.env = names;
   return options;
+}
+
+/** The options as the user would write them: `timeout 1m`, `retry 3 attempts, 30s ×2 up to 10m`. */
+function optionWords(options: JobOptions): string[] {
+  const words: string[] = [];
+  if (options.timeout_ms !== undefined) words.push(`timeout ${formatDuration(options.timeout_ms)}`);
+  if (options.overlap) words.push(`overlap ${options.overlap}`);
+  if (options.jitter_ms !== undefined) words.push(`jitter ${formatDuration(options.jitter_ms)}`);
+  if (options.retry) {
+    const { attempts, delay_ms, backoff, max_delay_ms } = options.retry;
+    words.push(
+      `retry ${attempts} attempts, ${formatDuration(delay_ms)} ×${backoff} up to ${formatDuration(max_delay_ms)}`,
+    );
+  }
+  if (options.kill_signal) words.push(`kill_signal ${options.kill_signal}`);
+  if (options.kill_grace_ms !== undefined) words.push(`kill_grace ${formatDuration(options.kill_grace_ms)}`);
+  if (options.user) words.push(`user ${options.user}`);
+  if (options.group) words.push(`group ${options.group}`);
+  if (options.env) words.push(`env ${options.env.length} variable${options.env.length === 1 ? "" : "s"}`);
+  return words;
 }
 
 function render(summary: ReturnType<typeof summarise>, nowMs: number): string {
@@ -97,18 +183,19 @@ function render(summary: ReturnType<typeof summarise>, nowMs: number): string {
     !job.enabled
       ? "disabled"
       : job.next
-        ? `next ${displayTime(job.next)} (${relativeTime(job.nextMs! - nowMs)})`
+        ? `next ${displayTime(job.next)} (${relativeTime(job.next_ms! - nowMs)})`
         : "no fire left",
   ]);
   lines.push(columns(rows));
   for (const job of summary.jobs) {
-    const details = Object.entries(job.options).map(([key, value]) => `${key} ${value}`);
+    const details = optionWords(job.options);
+    if (job.cron_in_words) details.unshift(job.cron_in_words);
     if (job.description) details.unshift(job.description);
     if (details.length > 0) lines.push(`  ${job.name}: ${details.join(" · ")}`);
   }
   if (summary.warnings.length > 0) {
     lines.push("", `${summary.warnings.length} warning${summary.warnings.length === 1 ? "" : "s"}:`);
-    for (const warning of summary.warnings) lines.push(`  ${warning}`);
+    for (const w of summary.warnings) lines.push(`  ${w.file}:${w.line}:${w.column}: ${w.path}: ${w.message}`);
   }
   return `${lines.join("\n")}\n`;
 }

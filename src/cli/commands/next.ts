@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { ScheduleErrors } from "../../errors.js";
+import { cronInWords } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
 import type { Schedule } from "../../schedule/types.js";
 import { loadScheduleText } from "../../schedule/validate.js";
@@ -79,7 +80,9 @@ export function addNextCommand(program: Command, io: CliIO): void {
           );
         const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });
         io.stdout.write(
-          options.json ? `${JSON.stringify(fires.map(toJson), null, 2)}\n` : table(fires, fromMs),
+          options.json
+            ? `${JSON.stringify(fires.map(toJson), null, 2)}\n`
+            : table(fires, fromMs) + cronLegend(schedule, fires, fromMs),
         );
       } catch (error) {
         if (error instanceof UsageError) {
@@ -141,6 +144,18 @@ function table(fires: readonly PreviewFire[], fromMs: number): string {
     notes(fire),
   ]);
   return `${columns([["WHEN", "IN", "JOB", "TRIGGER", ""], ...rows])}\n`;
+}
+
+/** Each cron expression of the table in words, once, below it. */
+function cronLegend(schedule: Schedule, fires: readonly PreviewFire[], fromMs: number): string {
+  const lines = new Set<string>();
+  for (const fire of fires) {
+    const trigger = schedule.jobs.find((job) => job.name === fire.job)?.trigger;
+    if (trigger?.kind !== "cron") continue;
+    const words = cronInWords(trigger.expression, { zone: trigger.zone, hashSeed: fire.job, fromMs });
+    lines.add(`cron "${trigger.expression}": ${words}`);
+  }
+  return lines.size > 0 ? `\n${[...lines].join("\n")}\n` : "";
 }
 
 function notes(fire: PreviewFire): string {

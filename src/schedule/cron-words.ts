@@ -1,0 +1,94 @@
+// A cron expression in words, for people reading `check` and `next`: the only importer of cronstrue.
+import cronstrue from "cronstrue";
+import { CronSchedule } from "./cron.js";
+import { zoneOffsetMs } from "./zone.js";
+
+const DAY_MS = 86_400_000;
+/** A job firing more often than this within a repeated interval shows its doubling on the first of them. */
+const MAX_FIRES_PER_TRANSITION = 100;
+
+/**
+ * What a cron job's expression means, in words and in its zone: `at 02:30, Monday through Friday
+ * (Europe/Berlin)`, followed by the DST note when, within a year of `fromMs`, cronie's policy moves, drops or
+ * doubles one of its fires. `H` is shown resolved for the job, as it runs.
+ */
+export function cronInWords(
+  expression: string,
+  options: { zone: string; hashSeed: string; fromMs: number },
+): string {
+  const schedule = CronSchedule.parse(expression, { zone: options.zone, hashSeed: options.hashSeed });
+  const fields = schedule.describableFields().join(" ");
+  // Files repeat expressions; the words and the DST scan depend only on the fields and the zone.
+  const key = `${options.zone}\n${Math.floor(options.fromMs / DAY_MS)}\n${fields}`;
+  let found = described.get(key);
+  if (found === undefined) {
+    if (described.size >= CACHE_SIZE) described.clear();
+    found = describe(schedule, fields, options.fromMs);
+    described.set(key, found);
+  }
+  return found;
+}
+
+const CACHE_SIZE = 10_000;
+const described = new Map<string, string>();
+
+function describe(schedule: CronSchedule, fields: string, fromMs: number): string {
+  const words = cronstrue.toString(fields, {
+    use24HourTimeFormat: true,
+    throwExceptionOnParseError: false,
+    dayOfWeekStartIndexZero: true,
+  });
+  const text = `${words.charAt(0).toLowerCase()}${words.slice(1)} (${schedule.zone})`;
+  const note = dstNote(schedule, fromMs);
+  return note ? `${text}; ${note}` : text;
+}
+
+/** The DST policy's effect on this job over the coming year, or undefined when it changes nothing. */
+function dstNote(schedule: CronSchedule, fromMs: number): string | undefined {
+  const effects = new Set<"moved" | "dropped" | "second-pass">();
+  for (const transitionMs of transitionsWithin(schedule.zone, fromMs, fromMs + 366 * DAY_MS)) {
+    const shiftMs = Math.abs(
+      zoneOffsetMs(schedule.zone, transitionMs) - zoneOffsetMs(schedule.zone, transitionMs - 1),
+    );
+    // The first fire after the transition carries what a gap moved or dropped; the fires up to the end of a
+    // repeated interval (and the one after it) carry what a fall-back doubled or dropped.
+    let afterMs = transitionMs - 1;
+    for (let i = 0; i < MAX_FIRES_PER_TRANSITION; i++) {
+      const fire = schedule.nextAfter(afterMs);
+      if (!fire) break;
+      if (fire.dst) effects.add(fire.dst);
+      if (fire.dropped) effects.add("dropped");
+      if (fire.timeMs > transitionMs + shiftMs) break;
+      afterMs = fire.timeMs;
+    }
+  }
+  const notes: string[] = [];
+  if (effects.has("moved")) notes.push("at the jump when skipped");
+  if (effects.has("dropped")) notes.push(schedule.fixedTime ? "once when repeated" : "skipped times are lost");
+  if (effects.has("second-pass")) notes.push("repeated times run twice");
+  return notes.length > 0 ? `DST: ${notes.join(", ")}` : undefined;
+}
+
+/** The instants in [fromMs, toMs) where the zone's offset changes. */
+function transitionsWithin(zone: string, fromMs: number, toMs: number): number[] {
+  const found: number[] = [];
+  // Offsets change on whole seconds: search on whole seconds so that the transition is found exactly.
+  let previousMs = Math.floor(fromMs / 1000) * 1000;
+  let previousOffset = zoneOffsetMs(zone, previousMs);
+  for (let sampleMs = previousMs + DAY_MS; sampleMs < toMs + DAY_MS; sampleMs += DAY_MS) {
+    const offset = zoneOffsetMs(zone, sampleMs);
+    if (offset !== previousOffset) {
+      let lo = previousMs;
+      let hi = sampleMs;
+      while (hi - lo > 1000) {
+        const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+        if (zoneOffsetMs(zone, mid) === previousOffset) lo = mid;
+        else hi = mid;
+      }
+      if (hi < toMs) found.push(hi);
+      previousOffset = offset;
+    }
+    previousMs = sampleMs;
+  }
+  return found;
+}
