@@ -64,7 +64,8 @@ function dstNote(schedule: CronSchedule, fromMs: number): string | undefined {
   }
   const notes: string[] = [];
   if (effects.has("moved")) notes.push("at the jump when skipped");
-  if (effects.has("dropped")) notes.push(schedule.fixedTime ? "once when repeated" : "skipped times are lost");
+  if (effects.has("dropped"))
+    notes.push(schedule.fixedTime ? "once when repeated" : "skipped times are lost");
   if (effects.has("second-pass")) notes.push("repeated times run twice");
   return notes.length > 0 ? `DST: ${notes.join(", ")}` : undefined;
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { type ScheduleProblem, ScheduleErrors } from "../../errors.js";
+import { ScheduleErrors, type ScheduleProblem } from "../../errors.js";
 import { cronInWords } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
 import type { JobSpec, Schedule } from "../../schedule/types.js";
@@ -195,7 +195,8 @@ function render(summary: ReturnType<typeof summarise>, nowMs: number): string {
   }
   if (summary.warnings.length > 0) {
     lines.push("", `${summary.warnings.length} warning${summary.warnings.length === 1 ? "" : "s"}:`);
-    for (const w of summary.warnings) lines.push(`  ${w.file}:${w.line}:${w.column}: ${w.path}: ${w.message}`);
+    for (const w of summary.warnings)
+      lines.push(`  ${w.file}:${w.line}:${w.column}: ${w.path}: ${w.message}`);
   }
   return `${lines.join("\n")}\n`;
 }
