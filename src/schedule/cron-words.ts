@@ -1,7 +1,14 @@
 // A cron expression in words, for people reading `check` and `next`: the only importer of cronstrue.
-import cronstrue from "cronstrue";
+import { createRequire } from "node:module";
 import { CronSchedule } from "./cron.js";
 import { zoneOffsetMs } from "./zone.js";
+
+// Loaded on first use: only check and next describe expressions, and `run` should not pay for loading it.
+let cronstrue: typeof import("cronstrue").default | undefined;
+const loadCronstrue = () => {
+  cronstrue ??= createRequire(import.meta.url)("cronstrue") as typeof import("cronstrue").default;
+  return cronstrue;
+};
 
 const DAY_MS = 86_400_000;
 /** A job firing more often than this within a repeated interval shows its doubling on the first of them. */
@@ -33,7 +40,7 @@ const CACHE_SIZE = 10_000;
 const described = new Map<string, string>();
 
 function describe(schedule: CronSchedule, fields: string, fromMs: number): string {
-  const words = cronstrue.toString(fields, {
+  const words = loadCronstrue().toString(fields, {
     use24HourTimeFormat: true,
     throwExceptionOnParseError: false,
     dayOfWeekStartIndexZero: true,
