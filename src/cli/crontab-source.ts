@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { Option } from "commander";
 import { type CrontabOptions, isSystemCrontabPath, loadCrontabText } from "../schedule/crontab.js";
 import type { Schedule } from "../schedule/types.js";
 import type { ValidateOptions } from "../schedule/validate.js";
@@ -16,20 +15,6 @@ const MAX_CRONTAB_BYTES = 4 * 1024 * 1024;
 export interface CrontabFlags {
   crontab?: string;
   system?: boolean;
-}
-
-export function crontabOption(): Option {
-  return new Option(
-    "--crontab <file>",
-    "use this crontab directly instead of a schedule file (see `import crontab`)",
-  );
-}
-
-export function systemFormatOption(): Option {
-  return new Option(
-    "--system",
-    "with --crontab: the system format, with a user field (assumed for /etc/crontab and /etc/cron.d/*)",
-  );
 }
 
 /** Where the schedule comes from: the crontab given with --crontab, or the schedule file (named or searched for). */

@@ -1,18 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { addCheckCommand } from "./commands/check.js";
-import { addImportCommand } from "./commands/import.js";
-import { addNextCommand } from "./commands/next.js";
-import { addRunCommand } from "./commands/run.js";
-import { addSchemaCommand } from "./commands/schema.js";
-import { addTriggerCommand } from "./commands/trigger.js";
+import { addCommands } from "./command-line.js";
 import { type CliIO, processIO } from "./io.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
 };
 
-/** Builds the commander program; commands are added by their modules. */
+/** Builds the commander program; a command's module is loaded only when that command runs. */
 export function createProgram(io: CliIO = processIO): Command {
   const program = new Command("tdefer")
     .description("Run every/after/at/cron jobs from a YAML schedule file, with live logs.")
@@ -27,12 +22,7 @@ export function createProgram(io: CliIO = processIO): Command {
       "after",
       "\nWithout a file, tdefer looks for tdefer.yaml, tdefer.yml, schedules.yaml, .tdeferrc.yaml, .tdeferrc.yml\nor .config/tdefer.yaml from here up to your home folder, then ~/.config/tdefer/config.yaml.\nExit status: 0 ok, 1 runtime failure, 2 usage error, 78 invalid schedule file.",
     );
-  addRunCommand(program, io);
-  addTriggerCommand(program, io);
-  addCheckCommand(program, io);
-  addNextCommand(program, io);
-  addSchemaCommand(program, io);
-  addImportCommand(program, io);
+  addCommands(program, io);
   return program;
 }
 

@@ -1,4 +1,3 @@
-import type { Command } from "commander";
 import { ScheduleErrors, type ScheduleProblem } from "../../errors.js";
 import { cronInWords } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
@@ -6,42 +5,29 @@ import type { JobSpec, Schedule } from "../../schedule/types.js";
 import { formatInZone } from "../../schedule/zone.js";
 import { previewFires } from "../../scheduler/preview.js";
 import { describeTrigger } from "../../scheduler/scheduler.js";
+import type { CheckOptions } from "../command-line.js";
 import { reportConfigError, ScheduleFileError } from "../config.js";
-import {
-  type CrontabFlags,
-  crontabOption,
-  loadSchedule,
-  schedulePath,
-  systemFormatOption,
-} from "../crontab-source.js";
+import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 
-export function addCheckCommand(program: Command, io: CliIO): void {
-  program
-    .command("check")
-    .description("validate the schedule file and summarise each job (exit 78 when invalid)")
-    .argument("[file]", "the schedule file (default: searched for)")
-    .option("--json", "print the summary, or the problems, as one JSON object")
-    .addOption(crontabOption())
-    .addOption(systemFormatOption())
-    .action((file: string | undefined, options: { json?: boolean } & CrontabFlags) => {
-      endQuietlyOnClosedPipe(io.stdout);
-      let path: string | undefined;
-      try {
-        const nowMs = io.nowMs();
-        path = schedulePath(file, options, io.cwd);
-        const schedule = loadSchedule(path, options, { nowMs });
-        const summary = summarise(schedule, nowMs);
-        io.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, nowMs));
-      } catch (error) {
-        const problems = options.json ? problemsOf(error, path) : undefined;
-        if (problems) {
-          const invalid = { valid: false, file: path ?? null, problems, warnings: [] };
-          io.stdout.write(`${JSON.stringify(invalid, null, 2)}\n`);
-        }
-        io.setExitCode(reportConfigError(error, io.stderr));
-      }
-    });
+/** `tdefer check`: validates the file and summarises each job; exit 78 when it is invalid. */
+export function checkCommand(file: string | undefined, options: CheckOptions, io: CliIO): void {
+  endQuietlyOnClosedPipe(io.stdout);
+  let path: string | undefined;
+  try {
+    const nowMs = io.nowMs();
+    path = schedulePath(file, options, io.cwd);
+    const schedule = loadSchedule(path, options, { nowMs });
+    const summary = summarise(schedule, nowMs);
+    io.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, nowMs));
+  } catch (error) {
+    const problems = options.json ? problemsOf(error, path) : undefined;
+    if (problems) {
+      const invalid = { valid: false, file: path ?? null, problems, warnings: [] };
+      io.stdout.write(`${JSON.stringify(invalid, null, 2)}\n`);
+    }
+    io.setExitCode(reportConfigError(error, io.stderr));
+  }
 }
 
 /** A problem or warning as data: where (line and column null when the whole file is meant), what, how to fix. */

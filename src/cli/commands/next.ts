@@ -1,4 +1,3 @@
-import { type Command, InvalidArgumentError } from "commander";
 import { ScheduleErrors } from "../../errors.js";
 import { cronInWords } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
@@ -6,93 +5,49 @@ import type { Schedule } from "../../schedule/types.js";
 import { loadScheduleText } from "../../schedule/validate.js";
 import { formatInZone, isValidZone, resolveWallTime, systemZone } from "../../schedule/zone.js";
 import { type PreviewFire, previewFires } from "../../scheduler/preview.js";
+import type { NextOptions } from "../command-line.js";
 import { reportConfigError } from "../config.js";
-import {
-  type CrontabFlags,
-  crontabOption,
-  loadSchedule,
-  schedulePath,
-  systemFormatOption,
-} from "../crontab-source.js";
+import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 
-interface NextOptions extends CrontabFlags {
-  count: number;
-  job?: string[];
-  from?: string;
-  until?: string;
-  json?: boolean;
-  cron?: string;
-  tz?: string;
-}
-
-/** More fires than anyone reads; a bigger -n would only make `next` run (and print) for a very long time. */
-export const MAX_COUNT = 100_000;
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_COUNT)
-    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_COUNT}`);
-  return n;
-};
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-export function addNextCommand(program: Command, io: CliIO): void {
-  program
-    .command("next")
-    .description("preview the upcoming fire times of all jobs, merged in time order")
-    .argument("[file]", "the schedule file (default: searched for, see --help of the main command)")
-    .option("-n, --count <n>", "how many fires in total", positiveInt, 10)
-    .option("--job <name>", "only this job (repeatable)", collect)
-    .option("--from <time>", "start the preview at this time, as `run` started then would (default: now)")
-    .option("--until <time>", "stop the preview at this time")
-    .option("--json", "print one JSON array")
-    .option("--cron <expr>", "preview one cron expression instead of a file")
-    .option(
-      "--tz <zone>",
-      "the zone of --cron, and of --from/--until times without an offset (default: the system zone)",
-    )
-    .addOption(crontabOption())
-    .addOption(systemFormatOption())
-    .action((file: string | undefined, options: NextOptions) => {
-      endQuietlyOnClosedPipe(io.stdout);
-      try {
-        if (options.cron !== undefined && file !== undefined)
-          throw usage(
-            `--cron previews one expression without a file, but ${file} was given too: leave out one of the two`,
-          );
-        if (options.tz !== undefined && options.cron === undefined && !options.from && !options.until)
-          throw usage(
-            "--tz sets the zone of --cron and of --from/--until times; each job of a file fires in its own zone (`timezone:` in the file)",
-          );
-        const zone = options.tz ?? systemZone();
-        if (options.tz && !isValidZone(options.tz)) throw usage(`unknown time zone "${options.tz}"`);
-        const fromMs = options.from ? parseTime(options.from, zone, "--from", io.nowMs()) : io.nowMs();
-        const untilMs = options.until ? parseTime(options.until, zone, "--until", io.nowMs()) : undefined;
-        const schedule = options.cron
-          ? cronOnly(options.cron, zone, fromMs)
-          : loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs: fromMs, warnings: false });
-        const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
-        if (unknown.length > 0)
-          throw usage(
-            `no job named ${unknown.join(", ")} in ${schedule.file}; its jobs: ${schedule.jobs.map((job) => job.name).join(", ")}`,
-          );
-        const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });
-        io.stdout.write(
-          options.json
-            ? `${JSON.stringify(fires.map(toJson), null, 2)}\n`
-            : table(fires, fromMs) + cronLegend(schedule, fires, fromMs),
-        );
-      } catch (error) {
-        if (error instanceof UsageError) {
-          io.stderr.write(`tdefer next: ${error.message}\n`);
-          io.setExitCode(2);
-          return;
-        }
-        io.setExitCode(reportConfigError(error, io.stderr));
-      }
-    });
+/** `tdefer next`: the upcoming fires of the file (or of one --cron expression), merged in time order. */
+export function nextCommand(file: string | undefined, options: NextOptions, io: CliIO): void {
+  endQuietlyOnClosedPipe(io.stdout);
+  try {
+    if (options.cron !== undefined && file !== undefined)
+      throw usage(
+        `--cron previews one expression without a file, but ${file} was given too: leave out one of the two`,
+      );
+    if (options.tz !== undefined && options.cron === undefined && !options.from && !options.until)
+      throw usage(
+        "--tz sets the zone of --cron and of --from/--until times; each job of a file fires in its own zone (`timezone:` in the file)",
+      );
+    const zone = options.tz ?? systemZone();
+    if (options.tz && !isValidZone(options.tz)) throw usage(`unknown time zone "${options.tz}"`);
+    const fromMs = options.from ? parseTime(options.from, zone, "--from", io.nowMs()) : io.nowMs();
+    const untilMs = options.until ? parseTime(options.until, zone, "--until", io.nowMs()) : undefined;
+    const schedule = options.cron
+      ? cronOnly(options.cron, zone, fromMs)
+      : loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs: fromMs, warnings: false });
+    const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
+    if (unknown.length > 0)
+      throw usage(
+        `no job named ${unknown.join(", ")} in ${schedule.file}; its jobs: ${schedule.jobs.map((job) => job.name).join(", ")}`,
+      );
+    const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });
+    io.stdout.write(
+      options.json
+        ? `${JSON.stringify(fires.map(toJson), null, 2)}\n`
+        : table(fires, fromMs) + cronLegend(schedule, fires, fromMs),
+    );
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`tdefer next: ${error.message}\n`);
+      io.setExitCode(2);
+      return;
+    }
+    io.setExitCode(reportConfigError(error, io.stderr));
+  }
 }
 
 class UsageError extends Error {}

@@ -1,74 +1,28 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
 import { Reactor } from "../../clock/reactor.js";
 import type { LogEventInput } from "../../log/events.js";
-import { parseDuration } from "../../schedule/duration.js";
 import type { Schedule } from "../../schedule/types.js";
 import { Scheduler } from "../../scheduler/scheduler.js";
+import type { RunOptions } from "../command-line.js";
 import { configErrorLines, reportConfigError } from "../config.js";
-import {
-  type CrontabFlags,
-  crontabOption,
-  loadSchedule,
-  schedulePath,
-  systemFormatOption,
-} from "../crontab-source.js";
+import { loadSchedule, schedulePath } from "../crontab-source.js";
 import type { CliIO } from "../io.js";
 import { startJobRun } from "../job-run.js";
-import { createLogOutput, type LogFormat } from "../log-output.js";
+import { createLogOutput } from "../log-output.js";
 import { checkRunnable } from "../trust.js";
 
-interface RunOptions extends CrontabFlags {
-  logFormat?: LogFormat;
-  color: boolean;
-  grace: number;
-  for?: number;
-}
-
-export const durationArgument = (value: string): number => {
-  const ms = parseDuration(value);
-  if (ms === undefined) throw new InvalidArgumentError("expected a duration like 25s, 2m or 1h30m");
-  return ms;
-};
-
-export function logFormatOption(): Option {
-  return new Option(
-    "--log-format <format>",
-    "pretty (colours on a terminal), plain, or json (one object per line)",
-  ).choices(["pretty", "plain", "json"]);
-}
-
-export function addRunCommand(program: Command, io: CliIO): void {
-  program
-    .command("run")
-    .description("run the schedule: every job on one event loop, output streamed line by line")
-    .argument("[file]", "the schedule file (default: searched for)")
-    .addOption(logFormatOption())
-    .option("--no-color", "never colour the log")
-    .addOption(
-      new Option("--grace <duration>", "on SIGINT/SIGTERM, how long running jobs get before SIGKILL")
-        .argParser(durationArgument)
-        .default(25_000, "25s"),
-    )
-    .option(
-      "--for <duration>",
-      "stop (as on SIGTERM) after this long; for trying a schedule out",
-      durationArgument,
-    )
-    .addOption(crontabOption())
-    .addOption(systemFormatOption())
-    .action(async (file: string | undefined, options: RunOptions) => {
-      let schedule: Schedule;
-      let path: string;
-      try {
-        path = schedulePath(file, options, io.cwd);
-        schedule = loadSchedule(path, options, { forRunning: true });
-        checkRunnable(schedule, path);
-      } catch (error) {
-        io.setExitCode(reportConfigError(error, io.stderr));
-        return;
-      }
-      io.setExitCode(await runSchedule(schedule, path, options, io));
-    });
+/** `tdefer run`: reads, checks and runs the schedule; the exit status says how it ended. */
+export async function runCommand(file: string | undefined, options: RunOptions, io: CliIO): Promise<void> {
+  let schedule: Schedule;
+  let path: string;
+  try {
+    path = schedulePath(file, options, io.cwd);
+    schedule = loadSchedule(path, options, { forRunning: true });
+    checkRunnable(schedule, path);
+  } catch (error) {
+    io.setExitCode(reportConfigError(error, io.stderr));
+    return;
+  }
+  io.setExitCode(await runSchedule(schedule, path, options, io));
 }
 
 /** Runs a schedule until it is stopped or has nothing left to do; returns the exit status. */

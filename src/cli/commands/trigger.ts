@@ -1,81 +1,63 @@
 import { statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
-import type { Command } from "commander";
 import { Reactor } from "../../clock/reactor.js";
 import type { RunResult } from "../../runner/run-job.js";
 import type { JobSpec } from "../../schedule/types.js";
 import { defaultRunId } from "../../scheduler/scheduler.js";
+import type { TriggerOptions } from "../command-line.js";
 import { loadScheduleFile, reportConfigError } from "../config.js";
-import {
-  type CrontabFlags,
-  crontabOption,
-  loadSchedule,
-  schedulePath,
-  systemFormatOption,
-} from "../crontab-source.js";
+import { loadSchedule, schedulePath } from "../crontab-source.js";
 import type { CliIO } from "../io.js";
 import { startJobRun } from "../job-run.js";
 import { createLogOutput } from "../log-output.js";
 import { checkRunnable } from "../trust.js";
-import { logFormatOption } from "./run.js";
 
-export function addTriggerCommand(program: Command, io: CliIO): void {
-  program
-    .command("trigger")
-    .description("run one job now, in the foreground, with the same logging; exit with its status")
-    .argument("<job>", "the job's name")
-    .argument("[file]", "the schedule file (default: searched for)")
-    .addOption(logFormatOption())
-    .option("--no-color", "never colour the log")
-    .addOption(crontabOption())
-    .addOption(systemFormatOption())
-    .action(
-      async (
-        name: string,
-        file: string | undefined,
-        options: { logFormat?: "pretty" | "plain" | "json"; color: boolean } & CrontabFlags,
-      ) => {
-        let job: JobSpec | undefined;
-        if (file === undefined && options.crontab === undefined && isFile(resolve(io.cwd, name))) {
-          io.setExitCode(missingJobName(resolve(io.cwd, name), io));
-          return;
-        }
-        try {
-          const path = schedulePath(file, options, io.cwd);
-          const schedule = loadSchedule(path, options, { forRunning: true, warnings: false });
-          checkRunnable(schedule, path);
-          job = schedule.jobs.find((candidate) => candidate.name === name);
-          if (!job) {
-            io.stderr.write(
-              `tdefer trigger: no job named "${name}" in ${path}; its jobs: ${schedule.jobs.map((j) => j.name).join(", ")}\n`,
-            );
-            io.setExitCode(2);
-            return;
-          }
-        } catch (error) {
-          io.setExitCode(reportConfigError(error, io.stderr));
-          return;
-        }
-        const log = createLogOutput(io, options.logFormat, options.color);
-        const reactor = new Reactor();
-        const context = { runId: defaultRunId(), scheduledMs: reactor.wallNow() };
-        const run = startJobRun(job, context, { reactor, log, env: io.env });
-        let signals = 0;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (signals++ === 0) run.stop(`tdefer received ${signal}`);
-          else run.kill(`a second ${signal}`);
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
-        const result = await run.done;
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        reactor.close();
-        await log.close();
-        io.setExitCode(exitStatusOf(result));
-      },
-    );
+/** `tdefer trigger`: runs one job now, in the foreground; exits with its status. */
+export async function triggerCommand(
+  name: string,
+  file: string | undefined,
+  options: TriggerOptions,
+  io: CliIO,
+): Promise<void> {
+  let job: JobSpec | undefined;
+  if (file === undefined && options.crontab === undefined && isFile(resolve(io.cwd, name))) {
+    io.setExitCode(missingJobName(resolve(io.cwd, name), io));
+    return;
+  }
+  try {
+    const path = schedulePath(file, options, io.cwd);
+    const schedule = loadSchedule(path, options, { forRunning: true, warnings: false });
+    checkRunnable(schedule, path);
+    job = schedule.jobs.find((candidate) => candidate.name === name);
+    if (!job) {
+      io.stderr.write(
+        `tdefer trigger: no job named "${name}" in ${path}; its jobs: ${schedule.jobs.map((j) => j.name).join(", ")}\n`,
+      );
+      io.setExitCode(2);
+      return;
+    }
+  } catch (error) {
+    io.setExitCode(reportConfigError(error, io.stderr));
+    return;
+  }
+  const log = createLogOutput(io, options.logFormat, options.color);
+  const reactor = new Reactor();
+  const context = { runId: defaultRunId(), scheduledMs: reactor.wallNow() };
+  const run = startJobRun(job, context, { reactor, log, env: io.env });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signals++ === 0) run.stop(`tdefer received ${signal}`);
+    else run.kill(`a second ${signal}`);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const result = await run.done;
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  reactor.close();
+  await log.close();
+  io.setExitCode(exitStatusOf(result));
 }
 
 function isFile(path: string): boolean {

@@ -1,0 +1,72 @@
+// Start-up cost: each command loads only the modules it uses (measured by `npm run bench`).
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const tracer = fileURLToPath(new URL("../helpers/trace-imports.mjs", import.meta.url));
+const traceDir = mkdtempSync(join(tmpdir(), "tdefer-startup-"));
+afterAll(() => rmSync(traceDir, { recursive: true, force: true }));
+
+/** The modules `tdefer ARGS` loads: our own as `dist/…` paths, packages as `pkg:NAME`. */
+async function modulesLoadedBy(args: string[]): Promise<string[]> {
+  const traceFile = join(traceDir, `${args.join("_").replace(/\W/g, "_")}.txt`);
+  const result = await runCli(args, {
+    cwd: repo,
+    env: { NODE_OPTIONS: `--import=${tracer}`, TRACE_IMPORTS_TO: traceFile },
+  });
+  expect(result.code, result.stderr).toBe(0);
+  const urls = readFileSync(traceFile, "utf8").split("\n").filter(Boolean);
+  return [
+    ...new Set(
+      urls.map((url) => {
+        const inPackage = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+        if (inPackage) return `pkg:${inPackage[1]}`;
+        const ours = /\/(dist\/.*)$/.exec(url);
+        return ours ? ours[1]! : url;
+      }),
+    ),
+  ];
+}
+
+const under = (modules: string[], prefixes: string[]) =>
+  modules.filter((name) => prefixes.some((prefix) => name.startsWith(prefix)));
+
+describe("start-up", () => {
+  it("--version and --help load commander and no schedule reader, scheduler, runner or log", async () => {
+    for (const args of [["--version"], ["--help"], ["run", "--help"]]) {
+      const modules = await modulesLoadedBy(args);
+      expect(modules).toContain("dist/cli/main.js");
+      expect(modules).toContain("pkg:commander");
+      expect(
+        under(modules, [
+          "dist/schedule/validate",
+          "dist/schedule/read",
+          "dist/scheduler/",
+          "dist/runner/",
+          "dist/log/",
+          "dist/clock/",
+          "dist/cli/commands/",
+          "pkg:",
+        ]).filter((name) => name !== "pkg:commander"),
+        args.join(" "),
+      ).toEqual([]);
+    }
+  });
+
+  it("next loads the schedule reader and the preview, and no runner, log or reactor", async () => {
+    const modules = await modulesLoadedBy(["next", "schedules.example.yaml"]);
+    expect(modules).toContain("dist/schedule/validate.js");
+    expect(modules).toContain("dist/scheduler/preview.js");
+    expect(under(modules, ["dist/runner/", "dist/log/", "dist/clock/reactor", "pkg:chalk"])).toEqual([]);
+  });
+
+  it("check loads no runner, no log sink and no reactor", async () => {
+    const modules = await modulesLoadedBy(["check", "schedules.example.yaml"]);
+    expect(modules).toContain("dist/cli/commands/check.js");
+    expect(under(modules, ["dist/runner/", "dist/log/", "dist/clock/reactor", "pkg:chalk"])).toEqual([]);
+  });
+});
