@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only lateness|drift|scale|check-next]
+// npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next]
 // Runs every benchmark in fresh child processes, the peers (setTimeout/setInterval, Twisted through
 // /usr/bin/python3, croner) beside the Reactor on this machine in this run, and prints Markdown tables.
 // Builds and installs nothing: it needs dist/ (npm run build) and skips a peer that is absent.
@@ -13,7 +13,7 @@ import { fireToExec, LOG_BENCHES, logParams, logThroughput, spawnOverhead } from
 const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only ? String(args.only).replace(/^fire-/, "") : undefined;
-const BENCHES = ["lateness", "drift", "scale", "check-next", ...LOG_BENCHES, "runner"];
+const BENCHES = ["startup", "lateness", "drift", "scale", "check-next", ...LOG_BENCHES, "runner"];
 if (only && !BENCHES.includes(only)) {
   console.error(`bench: --only takes one of ${BENCHES.join(", ")}, got ${only}`);
   process.exit(2);
@@ -97,6 +97,43 @@ function table(header, rows) {
 function checkSame(results) {
   const sums = new Set(results.filter((r) => !r.error).map((r) => r.checksum));
   if (sums.size > 1) notes.push("WARNING: the subjects did not draw the same schedule (checksums differ).");
+}
+
+async function startup() {
+  const runs = quick ? 10 : 40;
+  const r = await child(...node("startup.mjs", "--runs", String(runs)), "startup");
+  console.log(
+    `\n### Start-up: whole processes timed by hyperfine, ${runs} runs each after 3 warm-ups (ms; ratio = mean / \`node -e 0\` mean)\n`,
+  );
+  if (r.error) {
+    console.log(`startup: skipped, ${r.error}`);
+    return;
+  }
+  const floor = r.rows[0];
+  console.log(
+    table(
+      ["Command", "mean ms", "σ ms", "median ms", "min ms", "ratio"],
+      r.rows.map((row) => [
+        row.label,
+        fmt(row.meanMs, 1),
+        fmt(row.stddevMs, 1),
+        fmt(row.medianMs, 1),
+        fmt(row.minMs, 1),
+        ratio(row.meanMs, floor.meanMs),
+      ]),
+    ),
+  );
+  for (const [label, target] of [
+    ["tdefer --version", 1.3],
+    ["tdefer next schedules.example.yaml", 2],
+  ]) {
+    const row = r.rows.find((x) => x.label === label);
+    verdicts.push([
+      `startup: ${label} ≤ ${target}× node -e 0`,
+      ratio(row.meanMs, floor.meanMs),
+      row.meanMs <= target * floor.meanMs ? "met" : "MISSED",
+    ]);
+  }
 }
 
 async function lateness(twisted) {
@@ -371,6 +408,7 @@ console.log(
 if (!twisted.ok) console.log(`Twisted: skipped, ${twisted.why}`);
 if (!croner.ok) console.log(`croner: skipped, ${croner.why}`);
 
+if (!only || only === "startup") await startup();
 if (!only || only === "lateness") await lateness(twisted);
 if (!only || only === "drift") await drift();
 if (!only || only === "scale") await scale(twisted, croner);

@@ -1,0 +1,61 @@
+// Start-up: whole `tdefer` processes that return at once, timed by hyperfine against `node -e 0` in the
+// same run (interleaved is not possible in hyperfine; the commands run one after another, each with
+// warm-up runs first). Prints one JSON line: per command the mean, σ, min and median in ms.
+// Needs hyperfine (Debian: apt-get install hyperfine); without it the result says so.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { benchDir, emit, parseArgs } from "./lib.mjs";
+
+const args = parseArgs();
+const runs = Number(args.runs ?? 30);
+const repo = join(benchDir, "..");
+const tdefer = `${process.execPath} ${join(repo, "bin", "tdefer.js")}`;
+const example = join(repo, "schedules.example.yaml");
+const COMMANDS = [
+  ["node -e 0", `${process.execPath} -e 0`],
+  ["tdefer --version", `${tdefer} --version`],
+  ["tdefer --help", `${tdefer} --help`],
+  ["tdefer next schedules.example.yaml", `${tdefer} next ${example}`],
+  ["tdefer check schedules.example.yaml", `${tdefer} check ${example}`],
+];
+
+const version = spawnSync("hyperfine", ["--version"], { encoding: "utf8" });
+if (version.status !== 0) {
+  emit({ subject: "startup", error: "hyperfine is not installed (Debian: apt-get install hyperfine)" });
+  process.exit(0);
+}
+const dir = mkdtempSync(join(os.tmpdir(), "tdefer-startup-"));
+try {
+  const out = join(dir, "hyperfine.json");
+  const argv = ["--warmup", "3", "--runs", String(runs), "-N", "--style", "none", "--export-json", out];
+  for (const [name, command] of COMMANDS) argv.push("-n", name, command);
+  const r = spawnSync("hyperfine", argv, {
+    encoding: "utf8",
+    cwd: repo,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  if (r.status !== 0) {
+    emit({
+      subject: "startup",
+      error: `hyperfine failed: ${(r.stderr || r.stdout).trim().split("\n").pop()}`,
+    });
+    process.exit(0);
+  }
+  const results = JSON.parse(readFileSync(out, "utf8")).results;
+  emit({
+    subject: "startup",
+    hyperfine: version.stdout.trim(),
+    runs,
+    rows: results.map((x) => ({
+      label: x.command,
+      meanMs: x.mean * 1000,
+      stddevMs: x.stddev * 1000,
+      minMs: x.min * 1000,
+      medianMs: x.median * 1000,
+    })),
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
