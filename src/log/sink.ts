@@ -137,36 +137,3 @@ function reportToStderr(error: Error): void {
     // stderr is gone too: there is nobody left to tell.
   }
 }
-
-/** A sink that keeps events in memory, for tests; it never needs draining. */
-export class MemorySink implements EventSink {
-  readonly events: LogEvent[] = [];
-
-  write(event: LogEvent): void {
-    this.events.push(event);
-  }
-
-  needDrain(): boolean {
-    return false;
-  }
-
-  onceDrained(callback: () => void): void {
-    queueMicrotask(callback);
-  }
-
-  flush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** The events of one kind, typed. */
-  ofType<E extends LogEvent["event"]>(name: E): Extract<LogEvent, { event: E }>[] {
-    return this.events.filter((event): event is Extract<LogEvent, { event: E }> => event.event === name);
-  }
-
-  /** The text lines of job output, optionally of one stream. */
-  outputLines(stream?: "stdout" | "stderr"): string[] {
-    return this.ofType("output")
-      .filter((event) => stream === undefined || event.stream === stream)
-      .map((event) => event.line);
-  }
-}

@@ -233,14 +233,6 @@ export function zoneOffsetMs(zone: string, timeMs: number): number {
 }
 
 /**
- * Wall-clock time as a "UTC-coded" number: the epoch ms whose UTC fields are the wall clock's fields.
- * The cron layer computes on this timeline.
- */
-export function wallTimeOf(zone: string, timeMs: number): number {
-  return timeMs + zoneOffsetMs(zone, timeMs);
-}
-
-/**
  * The real instants (ascending) whose wall clock in `zone` reads `wallMs` (UTC-coded): none in a
  * spring-forward gap, two in a fall-back overlap, otherwise one.
  */

@@ -122,14 +122,6 @@ export class Scheduler {
     return { added, removed, changed };
   }
 
-  /** Fires one job now, outside its schedule (for `tdefer trigger`). */
-  fireNow(name: string): boolean {
-    const state = this.jobs.get(name);
-    if (!state) return false;
-    this.onFire(state, { scheduledMs: this.deps.clock.wallNow() });
-    return true;
-  }
-
   /** Number of runs going on now. */
   get runningCount(): number {
     return this.running;

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { LogEvent } from "../../src/log/events.js";
-import { LogSink, MemorySink } from "../../src/log/sink.js";
+import { LogSink } from "../../src/log/sink.js";
 import { settle } from "../helpers/settle.js";
 
 const line = (text: string): LogEvent => ({
@@ -125,19 +125,5 @@ describe("LogSink", () => {
     stream.finishAll();
     await settle();
     expect(flushed).toBe(true);
-  });
-});
-
-describe("MemorySink", () => {
-  it("collects events and never asks to wait", async () => {
-    const sink = new MemorySink();
-    sink.write(line("a"));
-    sink.write({ timeMs: 0, level: "warn", event: "skipped", job: "j", reason: "busy" });
-    sink.write({ ...line("b"), stream: "stderr" } as LogEvent);
-    expect(sink.outputLines()).toEqual(["a", "b"]);
-    expect(sink.outputLines("stderr")).toEqual(["b"]);
-    expect(sink.ofType("skipped")[0]?.reason).toBe("busy");
-    expect(sink.needDrain()).toBe(false);
-    await sink.flush();
   });
 });
