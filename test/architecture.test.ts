@@ -30,6 +30,7 @@ const outsideRules: Record<string, { readonly oneModuleIn?: string; readonly onl
   "better-sqlite3": { oneModuleIn: "ledger" },
   pg: { oneModuleIn: "ledger" },
   "prom-client": { oneModuleIn: "ops" },
+  "node-unix-socket": { only: ["ops/sd-notify.ts"] },
   child_process: { only: ["runner/node-spawner.ts"] },
   timers: { only: ["clock/reactor.ts"] },
   "timers/promises": { only: ["clock/reactor.ts"] },

@@ -12,6 +12,14 @@ export interface RunOptions extends CrontabFlags {
   color: boolean;
   grace: number;
   for?: number;
+  http?: string | true;
+  httpTokenFile?: string;
+}
+
+export interface StatusOptions {
+  http: string;
+  httpTokenFile?: string;
+  json?: boolean;
 }
 
 export interface TriggerOptions extends CrontabFlags {
@@ -77,7 +85,10 @@ function systemFormatOption(): Option {
   );
 }
 
-/** Adds run, trigger, check, next, schema and import; each loads its module when it runs. */
+/** Where `run --http` listens when given no address (and where `status` asks). */
+const DEFAULT_HTTP_ADDRESS = "127.0.0.1:9780";
+
+/** Adds run, status, trigger, check, next, schema and import; each loads its module when it runs. */
 export function addCommands(program: Command, io: CliIO): void {
   program
     .command("run")
@@ -97,9 +108,28 @@ export function addCommands(program: Command, io: CliIO): void {
     )
     .addOption(crontabOption())
     .addOption(systemFormatOption())
+    .option(
+      "--http [address]",
+      `serve the status page, the JSON API and /metrics at HOST:PORT (default ${DEFAULT_HTTP_ADDRESS})`,
+    )
+    .option(
+      "--http-token-file <file>",
+      "the token HTTP clients must send (Authorization: Bearer TOKEN); required off loopback",
+    )
     .action(async (file: string | undefined, options: RunOptions) => {
       const { runCommand } = await import("./commands/run.js");
       await runCommand(file, options, io);
+    });
+
+  program
+    .command("status")
+    .description("a one-screen summary of a running tdefer, from its HTTP API (run --http)")
+    .option("--http <address>", "where the daemon serves its API", DEFAULT_HTTP_ADDRESS)
+    .option("--http-token-file <file>", "the token the daemon asks for (off loopback)")
+    .option("--json", "print the API's jobs and recent failures as JSON")
+    .action(async (options: StatusOptions) => {
+      const { statusCommand } = await import("./commands/status.js");
+      await statusCommand(options, io);
     });
 
   program

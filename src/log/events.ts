@@ -90,6 +90,9 @@ export type LogEvent = Base &
         readonly graceMs: number;
       }
     | { readonly event: "stopped"; readonly killed: number }
+    | { readonly event: "http_listening"; readonly url: string }
+    | { readonly event: "paused"; readonly job: string }
+    | { readonly event: "resumed"; readonly job: string }
     | { readonly event: "warning"; readonly message: string; readonly job?: string }
     | { readonly event: "error"; readonly message: string; readonly job?: string }
   );

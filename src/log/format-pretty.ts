@@ -119,6 +119,12 @@ function describe(event: Exclude<LogEvent, { event: "output" }>): string {
       return `stopping on ${event.signal}: ${event.running} running, grace ${humanDuration(event.graceMs)}`;
     case "stopped":
       return event.killed === 0 ? "stopped" : `stopped (${event.killed} killed)`;
+    case "http_listening":
+      return `serving the status page, the API and /metrics at ${event.url}`;
+    case "paused":
+      return "paused: no fires until resumed";
+    case "resumed":
+      return "resumed";
     case "warning":
       return `warning: ${event.message}`;
     case "error":

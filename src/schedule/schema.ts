@@ -97,6 +97,40 @@ export const jobOptionsShape = {
     .describe("false: validated and shown by next, never fired")
     .optional(),
   description: text("Shown by check and next").optional(),
+  notify: z
+    .strictObject(
+      {
+        when: z
+          .array(
+            z.enum(["failure", "permanent_failure", "timeout", "missed", "lost", "success"], {
+              error: (issue) =>
+                `expected one of failure, permanent_failure, timeout, missed, lost, success, got ${describeValue(issue.input)}`,
+            }),
+            {
+              error: (issue) =>
+                `expected a list such as [permanent_failure, timeout], got ${describeValue(issue.input)}`,
+            },
+          )
+          .min(1, { error: "the list is empty: leave `when` out for [permanent_failure]" })
+          .describe(
+            "Events to notify about: failure (each failed attempt), permanent_failure (default: retries exhausted), timeout, missed, lost, success",
+          )
+          .optional(),
+        run: z
+          .union([z.string(), z.array(z.string()).min(1, { error: "the command list is empty" })], {
+            error: (issue) =>
+              `expected a command: a string (run by the shell) or a list (argv), got ${describeValue(issue.input)}`,
+          })
+          .describe("A command told of each event: the event as JSON on stdin, TDEFER_EVENT and TDEFER_* set")
+          .optional(),
+        webhook: text(
+          "A URL POSTed the event as JSON (10 s timeout, 3 tries); never logged whole",
+        ).optional(),
+      },
+      { error: (issue) => `expected a map with when, run and webhook, got ${describeValue(issue.input)}` },
+    )
+    .describe("Tell someone when a run fails: a command, a webhook, or both")
+    .optional(),
 };
 
 const atTime = z.union([z.string(), z.number()]);
@@ -159,6 +193,9 @@ export const scheduleSchema = z
       timezone: text("Default IANA zone for cron and at jobs (default: the system zone)").optional(),
       shell: text("Runs string commands as `shell -c STRING` (default /bin/sh)").optional(),
       env: envMap.optional(),
+      http: text(
+        "Serve the status page, the JSON API and /metrics at HOST:PORT (as run --http, which overrides it)",
+      ).optional(),
       max_parallel: z
         .number({ error: (issue) => `expected a whole number >= 1, got ${describeValue(issue.input)}` })
         .int({ error: (issue) => `expected a whole number >= 1, got ${describeValue(issue.input)}` })
@@ -190,6 +227,7 @@ export const TOP_LEVEL_KEYS = Object.keys(scheduleSchema.shape);
 export const JOB_KEYS = Object.keys(jobSchema.shape);
 export const JOB_OPTION_KEYS = Object.keys(jobOptionsShape);
 export const RETRY_KEYS = ["attempts", "delay", "backoff", "max_delay"];
+export const NOTIFY_KEYS = ["when", "run", "webhook"];
 
 /** The JSON Schema (draft-07) of the file, for editors through yaml-language-server. */
 export function scheduleJsonSchema(): Record<string, unknown> {

@@ -4,6 +4,7 @@ import type * as z from "zod";
 import {
   JOB_KEYS,
   JOB_OPTION_KEYS,
+  NOTIFY_KEYS,
   type RawSchedule,
   RETRY_KEYS,
   scheduleSchema,
@@ -168,6 +169,7 @@ function allowedKeysAt(path: Path): string[] {
   if (path.length === 0) return TOP_LEVEL_KEYS;
   if (path[0] === "defaults" && path.length === 1) return JOB_OPTION_KEYS;
   if (path[path.length - 1] === "retry") return RETRY_KEYS;
+  if (path[path.length - 1] === "notify") return NOTIFY_KEYS;
   return JOB_KEYS;
 }
 

@@ -42,6 +42,26 @@ export interface RetrySpec {
   readonly maxDelayMs: number;
 }
 
+/** What a notifier is told about (`notify.when`). */
+export type NotifyWhen = "failure" | "permanent_failure" | "timeout" | "missed" | "lost" | "success";
+
+export const NOTIFY_WHEN: readonly NotifyWhen[] = [
+  "failure",
+  "permanent_failure",
+  "timeout",
+  "missed",
+  "lost",
+  "success",
+];
+
+/** A job's notifications: a command, a webhook, or both, for the events in `when`. */
+export interface NotifySpec {
+  readonly when: readonly NotifyWhen[];
+  readonly command?: Command;
+  /** POSTed the event as JSON. Treated as a secret: never logged whole. */
+  readonly webhook?: string;
+}
+
 export interface JobSpec {
   readonly name: string;
   readonly trigger: Trigger;
@@ -59,6 +79,8 @@ export interface JobSpec {
   readonly group: string | undefined;
   readonly enabled: boolean;
   readonly description: string | undefined;
+  /** Who is told when a run fails (or succeeds, is missed…). */
+  readonly notify?: NotifySpec;
   /** Written to the command's standard input, which is then closed; without it stdin is /dev/null. */
   readonly stdin?: string;
 }
@@ -76,6 +98,8 @@ export interface Schedule {
   readonly file: string;
   readonly zone: string;
   readonly maxParallel: number | undefined;
+  /** Where `run` serves the status page and API (`http:`), when the file says; --http overrides it. */
+  readonly http?: string;
   readonly jobs: readonly JobSpec[];
   readonly warnings: readonly ScheduleWarning[];
 }

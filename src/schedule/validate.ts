@@ -7,7 +7,16 @@ import { readScheduleText, type ScheduleData } from "./read.js";
 import type { RawJob, RawJobOptions, RawSchedule } from "./schema.js";
 import { checkStructure, isPlainObject } from "./structure.js";
 import { closest } from "./suggest.js";
-import type { Command, JobSpec, RetrySpec, Schedule, ScheduleWarning, Trigger } from "./types.js";
+import type {
+  Command,
+  JobSpec,
+  NotifySpec,
+  NotifyWhen,
+  RetrySpec,
+  Schedule,
+  ScheduleWarning,
+  Trigger,
+} from "./types.js";
 import { isValidZone, resolveWallTime, suggestZone, WallTimeError } from "./zone.js";
 
 export interface ValidateOptions {
@@ -26,6 +35,9 @@ export interface ValidateOptions {
 type Path = (string | number)[];
 
 const TRIGGER_KEYS = ["every", "cron", "after", "at"] as const;
+/** HOST:PORT, [V6]:PORT, :PORT or PORT (the ops server reads it the same way). */
+const HTTP_ADDRESS = /^(?:(?:\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):)?\d{1,5}$/;
+
 const DEFAULT_SHELL = "/bin/sh";
 const DEFAULT_KILL_GRACE_MS = 10_000;
 const DEFAULT_RETRY_DELAY_MS = 10_000;
@@ -110,11 +122,19 @@ class Validator {
       });
       if (spec) jobs.push(spec);
     }
+    if (raw.http !== undefined && !HTTP_ADDRESS.test(raw.http.trim())) {
+      this.problem(
+        ["http"],
+        `"${raw.http}" is not an HTTP address`,
+        "write HOST:PORT, for example 127.0.0.1:9780, [::1]:9780 or :9780 for every interface",
+      );
+    }
     if (this.problems.length > 0) return undefined;
     return {
       file: this.data.file,
       zone: fileZone ?? this.options.systemZone,
       maxParallel: raw.max_parallel,
+      ...(raw.http !== undefined ? { http: raw.http } : {}),
       jobs,
       warnings: this.sorted(this.warnings),
     };
@@ -162,6 +182,13 @@ class Validator {
     const group = this.identity(option("group"), "group");
     const cwd = resolve(dirname(this.data.file), option("cwd").value ?? ".");
     const command = job.run === undefined ? undefined : this.command(job.run, at("run"), context.shell);
+    // A job's notify keys override those of defaults one by one (a job may change `when` and keep the webhook).
+    const notify = this.notify(
+      job.notify !== undefined && defaults.notify !== undefined
+        ? { value: { ...defaults.notify, ...job.notify }, path: at("notify") }
+        : option("notify"),
+      context.shell,
+    );
     if (!trigger || !command) return undefined;
 
     // The period only feeds warnings: a cron job's costs two searches for its next fires.
@@ -195,6 +222,47 @@ class Validator {
       enabled: option("enabled").value ?? true,
       description: option("description").value,
       ...(job.stdin !== undefined ? { stdin: job.stdin } : {}),
+      ...(notify ? { notify } : {}),
+    };
+  }
+
+  private notify(
+    option: { value: RawJobOptions["notify"]; path: Path },
+    shell: string,
+  ): NotifySpec | undefined {
+    const { value, path } = option;
+    if (value === undefined) return undefined;
+    if (value.run === undefined && value.webhook === undefined) {
+      this.problem(
+        path,
+        "`notify` has neither `run` nor `webhook`",
+        "add run: COMMAND or webhook: URL",
+        "key",
+      );
+      return undefined;
+    }
+    const command = value.run === undefined ? undefined : this.command(value.run, [...path, "run"], shell);
+    if (value.webhook !== undefined) {
+      let url: URL | undefined;
+      try {
+        url = new URL(value.webhook);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+        // The URL often holds a token: the message does not repeat it.
+        this.problem(
+          [...path, "webhook"],
+          "the webhook is not an http:// or https:// URL",
+          "write the full URL",
+        );
+        return undefined;
+      }
+    }
+    return {
+      when: [...new Set<NotifyWhen>(value.when ?? ["permanent_failure"])],
+      ...(command ? { command } : {}),
+      ...(value.webhook !== undefined ? { webhook: value.webhook } : {}),
     };
   }
 

@@ -31,6 +31,29 @@ export interface SchedulerDeps {
   readonly everyAnchor?: "start" | "epoch";
 }
 
+/** A run going on now, as the status page and API show it. */
+export interface RunningView {
+  readonly runId: string;
+  readonly scheduledMs: number;
+  /** When the scheduler launched it (wall clock). */
+  readonly launchedMs: number;
+}
+
+/** One job as the scheduler holds it: a read-only view for the HTTP API, the page and the metrics. */
+export interface JobView {
+  readonly spec: JobSpec;
+  /** Its trigger is paused (`POST /api/v1/jobs/NAME/pause`): no fires until resumed. */
+  readonly paused: boolean;
+  readonly nextMs: number | undefined;
+  readonly running: readonly RunningView[];
+}
+
+/** What a manual run request came to, under the job's overlap rule. */
+export type ManualRunOutcome =
+  | { readonly outcome: "started"; readonly runId: string }
+  | { readonly outcome: "queued" }
+  | { readonly outcome: "refused"; readonly reason: string };
+
 export interface ReloadSummary {
   readonly added: readonly string[];
   readonly removed: readonly string[];
@@ -40,7 +63,7 @@ export interface ReloadSummary {
 interface JobState {
   spec: JobSpec;
   trigger: ArmedTrigger | undefined;
-  readonly runs: Set<ActiveRun>;
+  readonly runs: Map<ActiveRun, RunningView>;
   /** A fire waiting for this job's run to end (overlap: queue), or for a replaced run to be gone. */
   waiting: Fire | undefined;
   /** Fires of this job waiting for a max_parallel slot. */
@@ -66,6 +89,9 @@ export class Scheduler {
   private readonly random: () => number;
   private readonly newRunId: () => string;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Jobs whose trigger is paused; kept by name, so a reload that changes a job keeps it paused. */
+  private readonly pausedJobs = new Set<string>();
+  private lastLaunchedRunId: string | undefined;
   private readonly stopJumpListening: () => void;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -122,6 +148,61 @@ export class Scheduler {
     return { added, removed, changed };
   }
 
+  /**
+   * Fires one job now, outside its schedule, under its overlap rule and max_parallel (a paused or disabled
+   * job too: pausing stops its trigger, not the operator). Undefined when there is no such job.
+   */
+  runNow(name: string): ManualRunOutcome | undefined {
+    const state = this.jobs.get(name);
+    if (!state) return undefined;
+    if (this.stopping) return { outcome: "refused", reason: "tdefer is stopping" };
+    const launchedBefore = this.lastLaunchedRunId;
+    this.onFire(state, { scheduledMs: this.deps.clock.wallNow() });
+    if (this.lastLaunchedRunId !== launchedBefore && this.lastLaunchedRunId !== undefined) {
+      return { outcome: "started", runId: this.lastLaunchedRunId };
+    }
+    if (state.waiting || state.slotWaits > 0) return { outcome: "queued" };
+    return { outcome: "refused", reason: `a run is already going (overlap: ${state.spec.overlap})` };
+  }
+
+  /** Stops a job's trigger until resume(); its running runs go on. False when there is no such job. */
+  pause(name: string): boolean {
+    const state = this.jobs.get(name);
+    if (!state) return false;
+    if (this.pausedJobs.has(name)) return true;
+    this.pausedJobs.add(name);
+    state.trigger?.cancel();
+    state.trigger = undefined;
+    this.emit({ event: "paused", level: "info", job: name });
+    this.checkIdle();
+    return true;
+  }
+
+  /** Re-arms a paused job's trigger from now on (fires missed while paused are not made up). */
+  resume(name: string): boolean {
+    const state = this.jobs.get(name);
+    if (!state) return false;
+    if (!this.pausedJobs.delete(name)) return true;
+    this.emit({ event: "resumed", level: "info", job: name });
+    if (!this.stopping && state.spec.enabled) this.arm(state);
+    return true;
+  }
+
+  /** Marks jobs paused before start() (the pause state a ledger kept across restarts). */
+  setPaused(names: Iterable<string>): void {
+    for (const name of names) this.pausedJobs.add(name);
+  }
+
+  /** Every job of the running schedule, in file order. */
+  jobViews(): JobView[] {
+    return [...this.jobs.values()].map((state) => ({
+      spec: state.spec,
+      paused: this.pausedJobs.has(state.spec.name),
+      nextMs: state.trigger?.nextMs(),
+      running: [...state.runs.values()],
+    }));
+  }
+
   /** Number of runs going on now. */
   get runningCount(): number {
     return this.running;
@@ -176,7 +257,7 @@ export class Scheduler {
 
   /** Every run going on, those of jobs a reload removed or changed included. */
   private allRuns(): ActiveRun[] {
-    return [...this.jobs.values(), ...this.retiredRuns].flatMap((state) => [...state.runs]);
+    return [...this.jobs.values(), ...this.retiredRuns].flatMap((state) => [...state.runs.keys()]);
   }
 
   private emit(event: LogEventInput): void {
@@ -187,13 +268,22 @@ export class Scheduler {
     const state: JobState = {
       spec,
       trigger: undefined,
-      runs: new Set(),
+      runs: new Map(),
       waiting: undefined,
       slotWaits: 0,
       retired: false,
     };
     this.jobs.set(spec.name, state);
     if (!spec.enabled) return;
+    if (this.pausedJobs.has(spec.name)) {
+      this.emit({ event: "paused", level: "info", job: spec.name });
+      return;
+    }
+    this.arm(state);
+  }
+
+  private arm(state: JobState): void {
+    const spec = state.spec;
     // An `every` job with now: true fires inside armTrigger; hold that fire until "scheduled" is logged.
     const heldFires: Fire[] = [];
     let arming = true;
@@ -289,7 +379,7 @@ export class Scheduler {
           return;
         case "replace":
           state.waiting = fire;
-          for (const run of state.runs) run.stop("replaced by a newer fire (overlap: replace)");
+          for (const run of state.runs.keys()) run.stop("replaced by a newer fire (overlap: replace)");
           return;
         case "allow":
           break;
@@ -315,8 +405,10 @@ export class Scheduler {
 
   private launch(state: JobState, fire: Fire): void {
     this.running++;
-    const run = this.deps.startRun(state.spec, { runId: this.newRunId(), scheduledMs: fire.scheduledMs });
-    state.runs.add(run);
+    const runId = this.newRunId();
+    this.lastLaunchedRunId = runId;
+    const run = this.deps.startRun(state.spec, { runId, scheduledMs: fire.scheduledMs });
+    state.runs.set(run, { runId, scheduledMs: fire.scheduledMs, launchedMs: this.deps.clock.wallNow() });
     const finished = (): void => {
       state.runs.delete(run);
       this.running--;
