@@ -51,7 +51,8 @@ export const MAX_NEXT_COUNT = 100_000;
 
 const durationArgument = (value: string): number => {
   const ms = parseDuration(value);
-  if (ms === undefined) throw new InvalidArgumentError("expected a duration like 25s, 2m or 1h30m");
+  if (ms === undefined)
+    throw new InvalidArgumentError("expected a duration like 25s, 2m or 1h30m, at most 36500d");
   return ms;
 };
 

@@ -54,11 +54,20 @@ export class LogSink implements EventSink {
   write(event: LogEvent): void {
     if (this.failed) return;
     // Appending, not an array and join(): V8 then copies each line once, when the batch is written.
-    this.pending += `${this.format(event)}\n`;
+    this.pending += `${this.formatSafely(event)}\n`;
     if (this.pending.length >= this.highWaterChars) this.writePending();
     else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => this.writePending());
+    }
+  }
+
+  /** An event that cannot be formatted (a bug) becomes a line saying so: logging must never throw. */
+  private formatSafely(event: LogEvent): string {
+    try {
+      return this.format(event);
+    } catch (error) {
+      return `tdefer: internal error: could not format a "${String(event.event)}" event (${String(error)})`;
     }
   }
 

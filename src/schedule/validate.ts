@@ -2,7 +2,7 @@ import { constants as osConstants } from "node:os";
 import { dirname, resolve } from "node:path";
 import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
 import { CronSchedule, CronSyntaxError } from "./cron.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.js";
 import { readScheduleText, type ScheduleData } from "./read.js";
 import type { RawJob, RawJobOptions, RawSchedule } from "./schema.js";
 import { checkStructure, isPlainObject } from "./structure.js";
@@ -370,7 +370,13 @@ class Validator {
   private duration({ value, path }: { value: string | undefined; path: Path }): number | undefined {
     if (value === undefined) return undefined;
     const ms = parseDuration(value);
-    if (ms === undefined) this.problem(path, `"${value}" is too large a duration`);
+    if (ms === undefined) {
+      this.problem(
+        path,
+        `"${value}" is too long: durations go up to ${formatDuration(MAX_DURATION_MS)} (100 years)`,
+        "for a date far ahead, use `at:` with the date",
+      );
+    }
     return ms;
   }
 

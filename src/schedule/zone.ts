@@ -339,6 +339,27 @@ function hhmm(wallMs: number): string {
  * a wall time in a spring-forward gap (does not exist) or in a fall-back overlap (exists twice).
  */
 export function resolveWallTime(text: string, zone: string): number {
+  const timeMs = resolveAnyWallTime(text, zone);
+  if (timeMs > LATEST_INSTANT_MS || timeMs < EARLIEST_INSTANT_MS) {
+    throw new WallTimeError(
+      timeMs > LATEST_INSTANT_MS
+        ? `"${text}" is after 9999-12-31 23:59:59 UTC, the latest time tdefer can plan`
+        : `"${text}" is before 0000-01-01 00:00 UTC, the earliest time tdefer can plan`,
+      "use a date in the years 0000–9999",
+    );
+  }
+  return timeMs;
+}
+
+/**
+ * The latest instant tdefer plans a fire at (9999-12-31T23:59:59.999Z): beyond it RFC 3339 has no 4-digit
+ * year, and a little further Date and Intl cannot format it at all. Triggers plan nothing later.
+ */
+export const LATEST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The earliest instant a date-time may name (0000-01-01T00:00Z), for the same reason. */
+const EARLIEST_INSTANT_MS = new Date(0).setUTCFullYear(0, 0, 1);
+
+function resolveAnyWallTime(text: string, zone: string): number {
   const trimmed = text.trim();
   const match = DATE_TIME.exec(trimmed);
   if (!match) {

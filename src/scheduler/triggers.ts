@@ -2,6 +2,7 @@ import type { DelayedCall, WallClock } from "../clock/clock.js";
 import { LoopingCall } from "../clock/looping-call.js";
 import { CronSchedule } from "../schedule/cron.js";
 import type { JobSpec } from "../schedule/types.js";
+import { LATEST_INSTANT_MS } from "../schedule/zone.js";
 
 /** One fire of a job's trigger. */
 export interface Fire {
@@ -75,6 +76,12 @@ function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: A
     const gridMs = loop.startTimeMs + Math.floor((clock.now() - loop.startTimeMs) / intervalMs) * intervalMs;
     const scheduledMs = clock.wallNow() - (clock.now() - gridMs);
     const fire: Fire = count > 1 ? { scheduledMs, missed: count - 1 } : { scheduledMs };
+    if (scheduledMs > LATEST_INSTANT_MS) {
+      // Nothing is planned past the last instant the log can write: the grid ends there.
+      loop.stop();
+      options.onExhausted();
+      return;
+    }
     if (jitterMs <= 0) {
       options.onFire(fire);
       return;
@@ -95,7 +102,8 @@ function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: A
     nextMs: () => {
       if (!loop.running) return undefined;
       const k = Math.floor((clock.now() - loop.startTimeMs) / intervalMs) + 1;
-      return clock.wallNow() + (loop.startTimeMs + k * intervalMs - clock.now());
+      const nextMs = clock.wallNow() + (loop.startTimeMs + k * intervalMs - clock.now());
+      return nextMs <= LATEST_INSTANT_MS ? nextMs : undefined;
     },
     replan: () => 0, // every lives in elapsed time: its grid keeps its spacing across wall-clock jumps
     cancel: () => {
@@ -157,7 +165,7 @@ function armInstants(
   wallClock: boolean,
 ): ArmedTrigger {
   const { clock } = options;
-  const remaining = [...instantsMs].sort((a, b) => a - b);
+  const remaining = instantsMs.filter((t) => t <= LATEST_INSTANT_MS).sort((a, b) => a - b);
   let pending: DelayedCall | undefined;
   let exhausted = false;
   const armNext = (): void => {
@@ -217,6 +225,7 @@ function armCron(cron: CronSchedule, jitterMs: number, options: ArmOptions): Arm
   let exhausted = false;
   const armNext = (): void => {
     planned = cron.nextAfter(Math.max(lastFiredMs, clock.wallNow()));
+    if (planned && planned.timeMs > LATEST_INSTANT_MS) planned = undefined;
     const fire = planned;
     if (!fire) {
       if (!exhausted) {

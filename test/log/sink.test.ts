@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { LogEvent } from "../../src/log/events.js";
+import { createFormatter } from "../../src/log/formatter.js";
 import { LogSink } from "../../src/log/sink.js";
 import { settle } from "../helpers/settle.js";
 
@@ -110,6 +111,18 @@ describe("LogSink", () => {
     expect(released).toBe(true);
     expect(sink.needDrain()).toBe(false);
     await sink.flush();
+  });
+
+  it("writes a line saying so for an event it cannot format, instead of throwing", async () => {
+    const stream = new SlowStream(1 << 20);
+    const sink = new LogSink(stream, createFormatter("plain", { colorLevel: 0, journal: false }));
+    // A time past what Date can hold: toISOString() throws RangeError.
+    expect(() => sink.write({ ...line("far"), timeMs: 1e20 })).not.toThrow();
+    sink.write(line("next"));
+    await settle(1);
+    expect(stream.writes.join("")).toMatch(
+      /^tdefer: internal error: could not format a "output" event \(RangeError: Invalid time value\)\n.*next\n$/,
+    );
   });
 
   it("flush() resolves once everything is handed over", async () => {

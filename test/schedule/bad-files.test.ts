@@ -24,6 +24,12 @@ const EXPECTED: Record<string, string[]> = {
   "alias-bomb.yaml": [
     "alias-bomb.yaml:2:8: the aliases (`*name`) expand to more than 1000 values; this looks like an alias bomb\n  hint: use aliases only for small shared blocks such as job defaults",
   ],
+  "after-too-long.yaml": [
+    'after-too-long.yaml:3:12: jobs.reminder.after: "100000000d" is too long: durations go up to 36500d (100 years)\n  hint: for a date far ahead, use `at:` with the date',
+  ],
+  "at-after-year-9999.yaml": [
+    'at-after-year-9999.yaml:3:9: jobs.release.at: "9999-12-31T23:00:00-05:00" is after 9999-12-31 23:59:59 UTC, the latest time tdefer can plan\n  hint: use a date in the years 0000–9999',
+  ],
   "at-ambiguous.yaml": [
     "at-ambiguous.yaml:3:9: jobs.release.at: 2027-10-31 02:30 happens twice in Europe/Berlin (the clocks go back from 03:00 to 02:00); add an offset: 2027-10-31T02:30:00+02:00 (first) or 2027-10-31T02:30:00+01:00 (second)\n  hint: write 2027-10-31T02:30:00+02:00 for the first time or 2027-10-31T02:30:00+01:00 for the second",
   ],
@@ -137,6 +143,9 @@ const EXPECTED: Record<string, string[]> = {
   ],
   "env-null.yaml": [
     'env-null.yaml:2:3: env.GREETING: an environment value must be text, a number or true/false, got null\n  hint: write "" for an empty value',
+  ],
+  "every-too-long.yaml": [
+    'every-too-long.yaml:3:12: jobs.tick.every: "36501d" is too long: durations go up to 36500d (100 years)\n  hint: for a date far ahead, use `at:` with the date',
   ],
   "every-unit-spelled-out.yaml": [
     'every-unit-spelled-out.yaml:3:12: jobs.heartbeat.every: "5 minutes" is not a duration: use a number and a unit (ms, s, m, h, d), e.g. 30s, 5m, 1h30m',

@@ -82,4 +82,23 @@ describe("tdefer next", () => {
     expect(preview.every((fire) => fire.timeMs <= untilMs)).toBe(true);
     expect(previewFires(schedule, { fromMs: FROM, count: 3 })).toHaveLength(3);
   });
+
+  it("plans no fire after 9999-12-31 23:59:59 UTC, the last instant the log can write", () => {
+    const far = loadScheduleText(
+      `
+jobs:
+  century: { every: 36500d, now: true, run: "true" }
+  daily: { cron: "0 0 * * *", timezone: UTC, run: "true" }
+  later: { after: 36500d, run: "true" }
+`,
+      "/tmp/far.yaml",
+      { nowMs: FROM, systemZone: "UTC", isRoot: false, forRunning: false },
+    );
+    const fromMs = Date.parse("9999-12-30T00:00:00Z");
+    const preview = previewFires(far, { fromMs, count: 100_000 });
+    expect(preview.map((fire) => [fire.job, new Date(fire.timeMs).toISOString()])).toEqual([
+      ["century", "9999-12-30T00:00:00.000Z"],
+      ["daily", "9999-12-31T00:00:00.000Z"],
+    ]);
+  });
 });

@@ -13,6 +13,7 @@ import { configErrorLines, reportConfigError } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
 import type { CliIO } from "../io.js";
 import { startJobRun } from "../job-run.js";
+import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
 import { notifyCommandRunner } from "../notify-command.js";
 import { checkRunnable } from "../trust.js";
@@ -235,6 +236,11 @@ async function runSchedule(
     }
     systemd?.ready();
   };
+  let internalError = false;
+  const removeLastResort = stopOnInternalError(io.stderr, () => {
+    internalError = true;
+    stop("internal error");
+  });
   const onSigint = () => stop("SIGINT");
   const onSigterm = () => stop("SIGTERM");
   process.on("SIGINT", onSigint);
@@ -258,6 +264,7 @@ async function runSchedule(
   process.off("SIGHUP", reload);
   reactor.close();
   await log.close();
+  removeLastResort();
   // A log that could not be written is a runtime failure: the output it dropped is lost.
-  return result.killed > 0 || logFailed ? 1 : 0;
+  return result.killed > 0 || logFailed || internalError ? 1 : 0;
 }

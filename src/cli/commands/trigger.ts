@@ -10,6 +10,7 @@ import { loadScheduleFile, reportConfigError } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
 import type { CliIO } from "../io.js";
 import { startJobRun } from "../job-run.js";
+import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput } from "../log-output.js";
 import { checkRunnable } from "../trust.js";
 
@@ -52,12 +53,19 @@ export async function triggerCommand(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  let internalError = false;
+  const removeLastResort = stopOnInternalError(io.stderr, () => {
+    internalError = true;
+    if (signals++ === 0) run.stop("tdefer had an internal error");
+    else run.kill("tdefer had another internal error");
+  });
   const result = await run.done;
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   reactor.close();
   await log.close();
-  io.setExitCode(exitStatusOf(result));
+  removeLastResort();
+  io.setExitCode(internalError ? 1 : exitStatusOf(result));
 }
 
 function isFile(path: string): boolean {

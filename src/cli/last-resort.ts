@@ -1,0 +1,30 @@
+/**
+ * While `run` or `trigger` has jobs going, an exception nobody caught (a bug in reload, in formatting, in
+ * logging) must not end the process and leave its jobs running without a parent. This says so on stderr and
+ * calls `stop` (a drain, as on SIGTERM; a second failure calls it again, which skips the grace); the command
+ * then exits 1. Returns the function that removes the handler.
+ */
+export function stopOnInternalError(stderr: { write(text: string): unknown }, stop: () => void): () => void {
+  const onError = (error: unknown): void => {
+    try {
+      const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+      stderr.write(`tdefer: internal error; stopping every job, then exiting 1: ${detail}\n`);
+    } catch {
+      // stderr is gone too: stopping the jobs is what matters.
+    }
+    try {
+      stop();
+    } catch (stopError) {
+      // Nothing more can be done from here; leave the process to Node's own handling.
+      process.off("uncaughtException", onError);
+      process.off("unhandledRejection", onError);
+      throw stopError;
+    }
+  };
+  process.on("uncaughtException", onError);
+  process.on("unhandledRejection", onError);
+  return () => {
+    process.off("uncaughtException", onError);
+    process.off("unhandledRejection", onError);
+  };
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { CliProcess, fixture, isAlive, runCli } from "../helpers/cli.js";
+
+// End-to-end: what neither a far-away time in the file nor a bug inside tdefer may do to its jobs.
+
+const leftovers: number[] = [];
+afterEach(() => {
+  for (const pid of leftovers.splice(0)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone, as it should be
+    }
+  }
+});
+
+function scheduleFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "tdefer-robust-")), "tdefer.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("durations and times beyond what tdefer can plan", () => {
+  const FAR = "jobs:\n  reminder:\n    after: 100000000d\n    run: echo hi\n";
+
+  it.each(["check", "next", "run"])("%s exits 78 with file:line:col, and no stack trace", async (command) => {
+    const file = scheduleFile(FAR);
+    const result = await runCli([command, file]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toBe(
+      `${file}:3:12: jobs.reminder.after: "100000000d" is too long: durations go up to 36500d (100 years)\n  hint: for a date far ahead, use \`at:\` with the date\n1 problem in ${file}; nothing was started\n`,
+    );
+  });
+
+  it("a reload to such a file is refused, the old schedule and its running job kept", async () => {
+    const file = scheduleFile(
+      "jobs:\n  sleeper:\n    every: 1h\n    now: true\n    run: echo pid=$$; exec sleep 30\n",
+    );
+    const cli = new CliProcess(["run", file, "--log-format", "plain", "--grace", "2s"]);
+    await cli.waitFor(/pid=(\d+)/);
+    const pid = Number(/pid=(\d+)/.exec(cli.stdout)![1]);
+    leftovers.push(pid);
+    writeFileSync(file, FAR);
+    cli.child.kill("SIGHUP");
+    await cli.waitFor("reload refused");
+    expect(isAlive(pid)).toBe(true);
+    cli.child.kill("SIGTERM");
+    const result = await cli.exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"100000000d" is too long');
+    expect(isAlive(pid)).toBe(false);
+  });
+});
+
+describe("an exception nobody catches inside tdefer (a bug)", () => {
+  const PRELOAD = { NODE_OPTIONS: `--import=${fixture("bin/bug-on-sighup.mjs")}` };
+
+  it("run: says so on stderr, stops its running job, and exits 1", async () => {
+    const file = scheduleFile(
+      "jobs:\n  sleeper:\n    every: 1h\n    now: true\n    run: echo pid=$$; exec sleep 30\n",
+    );
+    const cli = new CliProcess(["run", file, "--log-format", "plain", "--grace", "2s"], { env: PRELOAD });
+    await cli.waitFor(/pid=(\d+)/);
+    const pid = Number(/pid=(\d+)/.exec(cli.stdout)![1]);
+    leftovers.push(pid);
+    cli.child.kill("SIGHUP");
+    const result = await cli.exited;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "tdefer: internal error; stopping every job, then exiting 1: Error: a stand-in bug on SIGHUP",
+    );
+    expect(result.stdout).toMatch(/stopping/);
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it("trigger: says so on stderr, stops the job, and exits 1", async () => {
+    const file = scheduleFile("jobs:\n  sleeper:\n    after: 1h\n    run: echo pid=$$; exec sleep 30\n");
+    const cli = new CliProcess(["trigger", "sleeper", file, "--log-format", "plain"], { env: PRELOAD });
+    await cli.waitFor(/pid=(\d+)/);
+    const pid = Number(/pid=(\d+)/.exec(cli.stdout)![1]);
+    leftovers.push(pid);
+    cli.child.kill("SIGHUP");
+    const result = await cli.exited;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("tdefer: internal error; stopping every job, then exiting 1");
+    expect(isAlive(pid)).toBe(false);
+  });
+});
