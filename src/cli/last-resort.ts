@@ -5,12 +5,18 @@
  * then exits 1. Returns the function that removes the handler.
  */
 export function stopOnInternalError(stderr: { write(text: string): unknown }, stop: () => void): () => void {
+  let reported = false;
   const onError = (error: unknown): void => {
-    try {
-      const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
-      stderr.write(`tdefer: internal error; stopping every job, then exiting 1: ${detail}\n`);
-    } catch {
-      // stderr is gone too: stopping the jobs is what matters.
+    // Said once only: when stderr itself is what fails (its reader is gone), each write would raise
+    // another error here, for ever.
+    if (!reported) {
+      reported = true;
+      try {
+        const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+        stderr.write(`tdefer: internal error; stopping every job, then exiting 1: ${detail}\n`);
+      } catch {
+        // stderr is gone too: stopping the jobs is what matters.
+      }
     }
     try {
       stop();

@@ -89,3 +89,32 @@ describe("an exception nobody catches inside tdefer (a bug)", () => {
     expect(isAlive(pid)).toBe(false);
   });
 });
+
+describe("both stdout and stderr gone (the reader died)", () => {
+  it.each([
+    ["run", "every: 1h\n    now: true"],
+    ["trigger", "after: 1h"],
+  ])(
+    "%s ends its job and exits 1 instead of spinning",
+    async (command, trigger) => {
+      const file = scheduleFile(
+        `jobs:\n  talker:\n    ${trigger}\n    run: echo pid=$$; while :; do echo more; sleep 0.1; done\n`,
+      );
+      const args = command === "run" ? ["run", file, "--grace", "1s"] : ["trigger", "talker", file];
+      const cli = new CliProcess([...args, "--log-format", "plain"]);
+      await cli.waitFor(/pid=(\d+)/);
+      const pid = Number(/pid=(\d+)/.exec(cli.stdout)![1]);
+      leftovers.push(pid);
+      cli.child.stdout!.destroy();
+      cli.child.stderr!.destroy();
+      const code = await Promise.race([
+        new Promise((resolve) => cli.child.once("exit", resolve)),
+        new Promise((resolve) => setTimeout(() => resolve("still running"), 15_000)),
+      ]);
+      if (code === "still running") cli.child.kill("SIGKILL");
+      expect(code).toBe(1);
+      expect(isAlive(pid)).toBe(false);
+    },
+    30_000,
+  );
+});
