@@ -69,6 +69,8 @@ interface JobState {
   /** Fires of this job waiting for a max_parallel slot. */
   slotWaits: number;
   retired: boolean;
+  /** The trigger has fired at least once (whether or not a run started). */
+  fired: boolean;
 }
 
 let runCounter = 0;
@@ -120,7 +122,11 @@ export class Scheduler {
     this.checkIdle();
   }
 
-  /** Applies a new schedule: unchanged jobs keep their timers and grids; changed ones are re-armed. */
+  /**
+   * Applies a new schedule. Unchanged jobs keep their timers and grids. A changed job keeps its running runs
+   * (its overlap rule still sees them) and waiting fires; its trigger is re-armed only when the trigger,
+   * jitter or `enabled` changed, and an `after` job that already fired stays fired.
+   */
   reload(schedule: Schedule): ReloadSummary {
     this.maxParallel = schedule.maxParallel;
     const next = new Map(schedule.jobs.map((spec) => [spec.name, spec]));
@@ -134,12 +140,12 @@ export class Scheduler {
         this.retire(state);
       } else if (JSON.stringify(spec) !== JSON.stringify(state.spec)) {
         changed.push(name);
-        this.retire(state);
+        this.change(state, spec);
       }
     }
     for (const [name, spec] of next) {
       if (!this.jobs.has(name)) {
-        if (!changed.includes(name)) added.push(name);
+        added.push(name);
         this.add(spec);
       }
     }
@@ -255,7 +261,7 @@ export class Scheduler {
     for (const run of this.allRuns()) run.kill("a second stop signal");
   }
 
-  /** Every run going on, those of jobs a reload removed or changed included. */
+  /** Every run going on, those of jobs a reload removed included. */
   private allRuns(): ActiveRun[] {
     return [...this.jobs.values(), ...this.retiredRuns].flatMap((state) => [...state.runs.keys()]);
   }
@@ -272,8 +278,31 @@ export class Scheduler {
       waiting: undefined,
       slotWaits: 0,
       retired: false,
+      fired: false,
     };
     this.jobs.set(spec.name, state);
+    this.arm(state);
+  }
+
+  /** A reload changed this job's definition: new runs use the new one; the trigger moves only if it changed. */
+  private change(state: JobState, spec: JobSpec): void {
+    const previous = state.spec;
+    state.spec = spec;
+    const timing = (job: JobSpec) => JSON.stringify([job.trigger, job.jitterMs, job.enabled]);
+    if (timing(previous) === timing(spec)) return;
+    if (!spec.enabled) {
+      this.disarm(state);
+      return;
+    }
+    state.trigger?.cancel();
+    state.trigger = undefined;
+    // A one-shot that fired stays fired: a new delay would run it a second time.
+    if (spec.trigger.kind === "after" && previous.trigger.kind === "after" && state.fired) return;
+    this.arm(state);
+  }
+
+  private arm(state: JobState): void {
+    const { spec } = state;
     if (!spec.enabled) return;
     if (this.pausedJobs.has(spec.name)) {
       this.emit({ event: "paused", level: "info", job: spec.name });
@@ -313,7 +342,7 @@ export class Scheduler {
     if (state.runs.size > 0) this.retiredRuns.add(state);
   }
 
-  /** Jobs removed or replaced by a reload whose runs are still going: a stop must still end them. */
+  /** Jobs a reload removed whose runs are still going: a stop must still end them. */
   private readonly retiredRuns = new Set<JobState>();
 
   private disarm(state: JobState): void {
@@ -338,6 +367,7 @@ export class Scheduler {
 
   private onFire(state: JobState, fire: Fire): void {
     if (this.stopping || state.retired) return;
+    state.fired = true;
     const { spec } = state;
     if (fire.missed) this.emit({ event: "missed", level: "warn", job: spec.name, count: fire.missed });
     if (fire.dropped?.length) {

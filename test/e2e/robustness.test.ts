@@ -118,3 +118,43 @@ describe("both stdout and stderr gone (the reader died)", () => {
     30_000,
   );
 });
+
+describe("a reload never runs a job twice", () => {
+  it("a one-space change to a running overlap: skip job starts no second run beside the first", async () => {
+    const job = (run: string) =>
+      `jobs:\n  slow:\n    every: 1s\n    now: true\n    overlap: skip\n    run: ${run}\n`;
+    const file = scheduleFile(job("echo run=$$; exec sleep 30"));
+    const cli = new CliProcess(["run", file, "--log-format", "plain", "--grace", "2s"]);
+    await cli.waitFor(/run=(\d+)/);
+    leftovers.push(Number(/run=(\d+)/.exec(cli.stdout)![1]));
+    writeFileSync(file, job("echo run=$$;  exec sleep 30"));
+    cli.child.kill("SIGHUP");
+    await cli.waitFor("reload applied");
+    const afterReload = cli.stdout.length;
+    await cli.waitFor(
+      /skipped: the previous run is still going \(overlap: skip\)[\s\S]*skipped: the previous/,
+    );
+    expect(cli.stdout.slice(afterReload)).not.toContain("run=");
+    cli.child.kill("SIGTERM");
+    const result = await cli.exited;
+    expect(result.stdout.match(/run=/g)).toHaveLength(1);
+  });
+
+  it("a change of the file-level env does not run an after one-shot again that already ran", async () => {
+    const file = (value: string) =>
+      `env:\n  A: "${value}"\njobs:\n  once:\n    after: 0s\n    run: echo once-$A\n  keeper:\n    every: 200ms\n    run: "true"\n`;
+    const path = scheduleFile(file("1"));
+    const cli = new CliProcess(["run", path, "--log-format", "plain"]);
+    await cli.waitFor("once-1");
+    writeFileSync(path, file("2"));
+    cli.child.kill("SIGHUP");
+    await cli.waitFor("reload applied");
+    const ticks = (cli.stdout.match(/keeper.*started/g) ?? []).length;
+    await cli.waitFor(new RegExp(`(keeper.*started[\\s\\S]*){${ticks + 3}}`));
+    cli.child.kill("SIGTERM");
+    const result = await cli.exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("reload applied");
+    expect(result.stdout.match(/once-/g)).toHaveLength(1);
+  });
+});

@@ -11,6 +11,8 @@ const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 /** A fake run the test ends when it wants; it records how it was asked to stop. */
 interface FakeRun extends ActiveRun {
   readonly job: string;
+  /** The definition the run was started with. */
+  readonly spec: JobSpec;
   readonly scheduledMs: number;
   readonly startedMs: number;
   readonly stops: string[];
@@ -49,6 +51,7 @@ function harness(
       };
       const run: FakeRun = {
         job: job.name,
+        spec: job,
         scheduledMs: context.scheduledMs,
         startedMs: clock.now(),
         stops,
@@ -317,6 +320,90 @@ describe("reload", () => {
     expect(startsOf("change")).toEqual([1000, 3500]);
     expect(startsOf("gone")).toEqual([1000]);
     expect(startsOf("new")).toEqual([2500, 3500]);
+  });
+});
+
+describe("reload of a job whose run is going", () => {
+  const slow = (overrides: Partial<JobSpec> = {}) =>
+    jobSpec("slow", every(1000), { overlap: "skip", ...overrides });
+
+  it("a changed job inherits its running run: overlap skip starts no second run beside it", async () => {
+    const { clock, scheduler, runs, startsOf, reasons } = harness();
+    scheduler.start(scheduleOf([slow()]));
+    clock.runUntil(T0 + 1500);
+    const changed = slow({ command: { kind: "shell", script: "echo  slow", shell: "/bin/sh" } });
+    expect(scheduler.reload(scheduleOf([changed]))).toEqual({ added: [], removed: [], changed: ["slow"] });
+    clock.runUntil(T0 + 2000);
+    expect(startsOf("slow")).toEqual([1000]);
+    expect(reasons("skipped")).toEqual(["slow: the previous run is still going (overlap: skip)"]);
+    runs[0]!.finish();
+    await settle();
+    clock.runUntil(T0 + 3000);
+    expect(startsOf("slow")).toEqual([1000, 3000]); // the grid did not move: only `run` changed
+    expect(runs[1]!.spec).toBe(changed);
+  });
+
+  it("a changed job's queued fire still runs after the inherited run, with the new definition", async () => {
+    const { clock, scheduler, runs, startsOf } = harness();
+    scheduler.start(scheduleOf([slow({ overlap: "queue" })]));
+    clock.runUntil(T0 + 2000); // runs at 1000, queues the 2000 fire
+    const changed = slow({ overlap: "queue", timeoutMs: 5000 });
+    scheduler.reload(scheduleOf([changed]));
+    expect(scheduler.runningCount).toBe(1);
+    runs[0]!.finish();
+    await settle();
+    expect(startsOf("slow")).toEqual([1000, 2000]);
+    expect(runs[1]!.spec).toBe(changed);
+  });
+
+  it("stop ends the inherited run too", async () => {
+    const { clock, scheduler, runs } = harness();
+    scheduler.start(scheduleOf([slow()]));
+    clock.runUntil(T0 + 1000);
+    scheduler.reload(scheduleOf([slow({ env: { A: "1" } })]));
+    void scheduler.stop(5000, "SIGTERM");
+    expect(runs[0]!.stops).toEqual(["stop: tdefer is stopping"]);
+  });
+});
+
+describe("reload of the file-level env (every job changes, no trigger does)", () => {
+  it("does not run an after one-shot again that already ran", async () => {
+    const { clock, scheduler, startsOf } = harness();
+    scheduler.start(scheduleOf([jobSpec("once", { kind: "after", delayMs: 1000 })]));
+    clock.runUntil(T0 + 2000);
+    expect(startsOf("once")).toEqual([1000]);
+    scheduler.reload(scheduleOf([jobSpec("once", { kind: "after", delayMs: 1000 }, { env: { A: "1" } })]));
+    clock.runUntil(T0 + 10_000);
+    expect(startsOf("once")).toEqual([1000]);
+  });
+
+  it("keeps every grids where they were", () => {
+    const { clock, scheduler, startsOf } = harness();
+    scheduler.start(scheduleOf([jobSpec("tick", every(1000), { overlap: "allow" })]));
+    clock.runUntil(T0 + 1500);
+    scheduler.reload(scheduleOf([jobSpec("tick", every(1000), { overlap: "allow", env: { A: "1" } })]));
+    clock.runUntil(T0 + 3000);
+    expect(startsOf("tick")).toEqual([1000, 2000, 3000]);
+  });
+});
+
+describe("reload of a one-shot's trigger", () => {
+  it("an after job that already fired stays fired, even with a new delay", () => {
+    const { clock, scheduler, startsOf } = harness();
+    scheduler.start(scheduleOf([jobSpec("once", { kind: "after", delayMs: 1000 })]));
+    clock.runUntil(T0 + 2000);
+    scheduler.reload(scheduleOf([jobSpec("once", { kind: "after", delayMs: 5000 })]));
+    clock.runUntil(T0 + 20_000);
+    expect(startsOf("once")).toEqual([1000]);
+  });
+
+  it("an after job that has not fired yet is re-armed with its new delay, from the reload", () => {
+    const { clock, scheduler, startsOf } = harness();
+    scheduler.start(scheduleOf([jobSpec("once", { kind: "after", delayMs: 10_000 })]));
+    clock.runUntil(T0 + 2000);
+    scheduler.reload(scheduleOf([jobSpec("once", { kind: "after", delayMs: 5000 })]));
+    clock.runUntil(T0 + 20_000);
+    expect(startsOf("once")).toEqual([7000]);
   });
 });
 
