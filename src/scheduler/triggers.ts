@@ -70,27 +70,42 @@ function drawJitter(jitterMs: number, options: ArmOptions): number {
 
 function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: ArmOptions): ArmedTrigger {
   const { clock } = options;
-  const jittered = new Set<DelayedCall>();
+  // At most one jittered fire waits: grid points that come meanwhile are folded into it as missed, so a
+  // jitter longer than the interval cannot pile up fires (and memory) without bound.
+  let waiting: DelayedCall | undefined;
+  let ticksWhileWaiting = 0;
+  let last: { gridMs: number; scheduledMs: number } | undefined;
   const loop = LoopingCall.withCount(clock, (count) => {
+    if (waiting) {
+      ticksWhileWaiting += count;
+      return;
+    }
     // The grid point this tick belongs to, on the wall clock.
     const gridMs = loop.startTimeMs + Math.floor((clock.now() - loop.startTimeMs) / intervalMs) * intervalMs;
-    const scheduledMs = clock.wallNow() - (clock.now() - gridMs);
-    const fire: Fire = count > 1 ? { scheduledMs, missed: count - 1 } : { scheduledMs };
+    const wallMs = Math.round(clock.wallNow() - (clock.now() - gridMs));
+    // Scheduled times never repeat: after a backward wall-clock step they go on in elapsed time from the
+    // last one, until the wall clock is ahead of that again.
+    const scheduledMs = last
+      ? Math.max(wallMs, Math.round(last.scheduledMs + (gridMs - last.gridMs)))
+      : wallMs;
+    last = { gridMs, scheduledMs };
     if (scheduledMs > LATEST_INSTANT_MS) {
       // Nothing is planned past the last instant the log can write: the grid ends there.
       loop.stop();
       options.onExhausted();
       return;
     }
+    const fire = (missed: number): Fire => (missed > 0 ? { scheduledMs, missed } : { scheduledMs });
     if (jitterMs <= 0) {
-      options.onFire(fire);
+      options.onFire(fire(count - 1));
       return;
     }
-    const call = clock.callLater(drawJitter(jitterMs, options), () => {
-      jittered.delete(call);
-      options.onFire(fire);
+    waiting = clock.callLater(drawJitter(jitterMs, options), () => {
+      waiting = undefined;
+      const missed = count - 1 + ticksWhileWaiting;
+      ticksWhileWaiting = 0;
+      options.onFire(fire(missed));
     });
-    jittered.add(call);
   });
   // A failing onFire is a bug: surface it instead of silently ending the loop.
   loop.start(intervalMs, { now }).catch((error: unknown) => {
@@ -108,8 +123,8 @@ function armEvery(intervalMs: number, now: boolean, jitterMs: number, options: A
     replan: () => 0, // every lives in elapsed time: its grid keeps its spacing across wall-clock jumps
     cancel: () => {
       if (loop.running) loop.stop();
-      for (const call of jittered) call.cancel();
-      jittered.clear();
+      waiting?.cancel();
+      waiting = undefined;
     },
   };
 }

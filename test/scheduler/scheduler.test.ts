@@ -299,6 +299,23 @@ describe("after and at jobs", () => {
   });
 });
 
+describe("jitter longer than an every interval", () => {
+  it("keeps one jittered fire waiting at most; the grid points it covers are reported as missed", () => {
+    const { clock, scheduler, runs, events } = harness({ random: () => 0.5 });
+    scheduler.start(scheduleOf([jobSpec("fast", every(1), { jitterMs: 1000, overlap: "allow" })]));
+    clock.runUntil(T0 + 2000);
+    // Grid points 1..2000: fires for 1, 501 and 1001 ran (each 500 ms late), 1501's waits.
+    expect(runs.map((run) => [run.scheduledMs - T0, run.startedMs - T0])).toEqual([
+      [1, 501],
+      [501, 1001],
+      [1001, 1501],
+    ]);
+    const missed = events.flatMap((e) => (e.event === "missed" ? [e.count] : []));
+    expect(missed).toEqual([499, 499, 499]); // the ticks that came while each fire waited
+    expect(clock.pending()).toHaveLength(2); // the loop's next tick and the one waiting fire
+  });
+});
+
 describe("reload", () => {
   it("keeps unchanged jobs on their grid, re-arms changed ones, stops removed ones and arms new ones", () => {
     const { clock, scheduler, startsOf } = harness();
@@ -482,6 +499,16 @@ describe("clock jumps", () => {
     expect(reasons("skipped")).toEqual(["at: the clock jumped past 1 fire(s)"]);
     clock.advance(3_540_000); // wall 02:00
     expect(startsOf("at")).toEqual([3_600_000]); // elapsed 1h: the 02:00 fire, once
+  });
+
+  it("never repeat the scheduled time of an every job after a backward step", () => {
+    const { clock, scheduler, runs } = harness();
+    scheduler.start(scheduleOf([jobSpec("tick", every(1000), { overlap: "allow" })]));
+    clock.advance(1000);
+    clock.jumpWall(-3_600_000);
+    clock.advance(1000);
+    clock.advance(1000);
+    expect(runs.map((run) => run.scheduledMs - T0)).toEqual([1000, 2000, 3000]);
   });
 
   it("keep every grids in elapsed time", () => {
