@@ -75,6 +75,14 @@ export type LogEvent = Base &
         readonly attempt: number;
         readonly delayMs: number;
       }
+    | {
+        /** A stop came while the run waited to retry: the attempt it waited for never starts. */
+        readonly event: "retry_cancelled";
+        readonly job: string;
+        readonly run: string;
+        readonly attempt: number;
+        readonly reason: string;
+      }
     | { readonly event: "clock_jump"; readonly deltaMs: number; readonly direction: "forward" | "backward" }
     | {
         readonly event: "reload_applied";

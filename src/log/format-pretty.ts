@@ -109,6 +109,8 @@ function describe(event: Exclude<LogEvent, { event: "output" }>): string {
       return `sent ${event.signal}: ${event.reason}`;
     case "retrying":
       return `retrying in ${humanDuration(event.delayMs)} (attempt ${event.attempt})`;
+    case "retry_cancelled":
+      return `retry cancelled (attempt ${event.attempt} will not start): ${event.reason}`;
     case "clock_jump":
       return `the wall clock jumped ${event.direction} by ${humanDuration(Math.abs(event.deltaMs))}`;
     case "reload_applied":

@@ -187,6 +187,7 @@ class Run implements RunHandle {
       this.retryCall?.cancel();
       this.retryCall = undefined;
       this.stopped = true;
+      this.emit({ level: "warn", event: "retry_cancelled", attempt: this.current.number + 1, reason });
       this.complete();
     } else if (this.phase === "running") {
       this.stopped = true;
@@ -257,7 +258,7 @@ class Run implements RunHandle {
     this.current = attempt;
     this.phase = "running";
     if (child.pid !== undefined) {
-      const lateMs = Math.max(0, deps.wallNow() - dueWallMs);
+      const lateMs = Math.max(0, Math.round(deps.wallNow() - dueWallMs));
       this.emit({
         level: "info",
         event: "started",

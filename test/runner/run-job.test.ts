@@ -121,6 +121,14 @@ describe("runJob", () => {
     });
   });
 
+  it("reports lateness in whole milliseconds, on a wall clock that counts fractions", () => {
+    let wallNow = () => 0;
+    const { clock, events, make } = setUp({}, { wallNow: () => wallNow() });
+    wallNow = () => clock.now() + 0.375;
+    make();
+    expect(events[0]).toMatchObject({ event: "started", lateMs: 5 });
+  });
+
   it("reports a non-zero exit as a failed result, not an exception", async () => {
     const { spawner, clock, make } = setUp();
     const run = make();
@@ -268,12 +276,20 @@ describe("runJob", () => {
     expect(events.at(-1)).toMatchObject({ event: "finished", level: "error", exitCode: 3, final: true });
   });
 
-  it("stop() during a retry delay cancels the retry", async () => {
-    const { spawner, clock, make } = setUp();
+  it("stop() during a retry delay cancels the retry, and logs that it did", async () => {
+    const { spawner, clock, make, events } = setUp();
     const run = make({ retry: { attempts: 3, delayMs: 1000, backoff: 2, maxDelayMs: 9000 } });
     spawner.last.exit(1);
     run.stop("shutting down");
     expect(clock.pending()).toEqual([]);
+    expect(events.at(-1)).toMatchObject({
+      event: "retry_cancelled",
+      level: "warn",
+      job: "backup",
+      run: "r3f2",
+      attempt: 2,
+      reason: "shutting down",
+    });
     expect(await run.done).toMatchObject({ ok: false, stopped: true, attempts: 1, exitCode: 1 });
   });
 
