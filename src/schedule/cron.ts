@@ -123,6 +123,17 @@ function listWords(words: readonly string[], conjunction: string): string {
 
 /** Checks cron-parser would not make (or would make with a poor message), per field. */
 function precheckField(name: FieldName, raw: string): void {
+  // cron-parser hashes H(a-b) into a-b without checking the range against the field: a value out of it
+  // would pass here and fail at the first run.
+  for (const [, from, to] of raw.matchAll(/H\((\d+)-(\d+)\)/gi)) {
+    const [min, max] = FIELD_RANGES[name];
+    if (Number(from) < min || Number(to) > max) {
+      throw new CronSyntaxError(
+        `${name} "${raw}": the range ${from}-${to} of H is out of range ${min}–${max}`,
+        `keep H's range inside ${min}–${max}`,
+      );
+    }
+  }
   if (raw.includes("@")) {
     throw new CronSyntaxError(
       `${name} "${raw}": a nickname such as @daily must be the whole expression`,

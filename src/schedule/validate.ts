@@ -43,6 +43,8 @@ const DEFAULT_KILL_GRACE_MS = 10_000;
 const DEFAULT_RETRY_DELAY_MS = 10_000;
 const DEFAULT_RETRY_BACKOFF = 2;
 const DEFAULT_RETRY_MAX_DELAY_MS = 600_000;
+/** The largest user or group id Node.js can pass to the system (it takes int32). */
+const MAX_ID = 2_147_483_647;
 
 /** Reads and validates a schedule file's text: a Schedule, or ScheduleErrors listing every mistake. */
 export function loadScheduleText(text: string, file: string, options: ValidateOptions): Schedule {
@@ -110,6 +112,9 @@ class Validator {
       ["defaults", "timezone"],
       field(original.defaults, "timezone"),
     );
+    this.checkEnv(raw.env, ["env"]);
+    this.checkEnv(defaults.env, ["defaults", "env"]);
+    for (const [name, job] of Object.entries(raw.jobs ?? {})) this.checkEnv(job.env, ["jobs", name, "env"]);
     const originalJobs = isPlainObject(original.jobs) ? original.jobs : {};
     const jobs: JobSpec[] = [];
     for (const [name, job] of Object.entries(raw.jobs ?? {})) {
@@ -138,6 +143,31 @@ class Validator {
       jobs,
       warnings: this.sorted(this.warnings),
     };
+  }
+
+  /** Names and values the system cannot put in an environment are refused here, not at the first run. */
+  private checkEnv(env: Record<string, string | number | boolean> | undefined, path: Path): void {
+    for (const [name, value] of Object.entries(env ?? {})) {
+      if (name === "") {
+        this.problem([...path, name], "the variable name is empty", "write NAME: value", "key");
+      } else if (name.includes("=")) {
+        this.problem(
+          [...path, name],
+          "a variable name cannot contain `=`",
+          "the name ends before the `=`: write NAME: value",
+          "key",
+        );
+      } else if (name.includes("\0")) {
+        this.problem([...path, name], "a variable name cannot contain a NUL byte", "remove the \\0", "key");
+      }
+      if (String(value).includes("\0")) {
+        this.problem(
+          [...path, name],
+          "the value contains a NUL byte, which no environment can hold",
+          "remove the \\0",
+        );
+      }
+    }
   }
 
   /** The zone if valid; `null` when one was given but cannot be used (reported), undefined when none was given. */
@@ -412,6 +442,14 @@ class Validator {
     what: string,
   ): string | undefined {
     if (value === undefined) return undefined;
+    if (/^\d+$/.test(String(value)) && Number(value) > MAX_ID) {
+      this.problem(
+        path,
+        `${value} is too large for a ${what} id (at most ${MAX_ID})`,
+        `use the ${what}'s name, or its id from ${what === "user" ? "/etc/passwd" : "/etc/group"}`,
+      );
+      return undefined;
+    }
     if (!this.options.isRoot) {
       const message = `running as another ${what} needs tdefer to run as root`;
       if (this.options.forRunning) this.problem(path, message, `remove \`${what}\`, or run tdefer as root`);

@@ -75,6 +75,9 @@ const EXPECTED: Record<string, string[]> = {
   "cron-7-fields.yaml": [
     "cron-7-fields.yaml:3:11: jobs.backup.cron: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first; got 7\n  hint: a year field is not supported; remove it",
   ],
+  "cron-hash-range-too-large.yaml": [
+    `cron-hash-range-too-large.yaml:3:11: jobs.hashed.cron: minute "H(0-999999999)": the range 0-999999999 of H is out of range 0–59\n  hint: keep H's range inside 0–59`,
+  ],
   "cron-unquoted-nickname.yaml": [
     'cron-unquoted-nickname.yaml:3:11: this cron expression starts with `@`, which YAML reads as a reserved character: quote it\n  hint: cron: "@daily"',
   ],
@@ -135,6 +138,12 @@ const EXPECTED: Record<string, string[]> = {
   "enabled-not-boolean.yaml": [
     'enabled-not-boolean.yaml:5:14: jobs.heartbeat.enabled: expected true or false, got "off"\n  hint: YAML 1.2 reads `off` as text: write false',
   ],
+  "env-key-empty.yaml": [
+    "env-key-empty.yaml:2:3: env.: the variable name is empty\n  hint: write NAME: value",
+  ],
+  "env-key-with-equals.yaml": [
+    `env-key-with-equals.yaml:6:7: jobs.a.env.A=B: a variable name cannot contain \`=\`\n  hint: the name ends before the \`=\`: write NAME: value`,
+  ],
   "env-list.yaml": [
     "env-list.yaml:2:3: env: expected a map of NAME: value, got a list\n  hint: write one `NAME: value` per line",
   ],
@@ -143,6 +152,9 @@ const EXPECTED: Record<string, string[]> = {
   ],
   "env-null.yaml": [
     'env-null.yaml:2:3: env.GREETING: an environment value must be text, a number or true/false, got null\n  hint: write "" for an empty value',
+  ],
+  "env-value-nul.yaml": [
+    "env-value-nul.yaml:6:10: jobs.a.env.A: the value contains a NUL byte, which no environment can hold\n  hint: remove the \\0",
   ],
   "every-too-long.yaml": [
     'every-too-long.yaml:3:12: jobs.tick.every: "36501d" is too long: durations go up to 36500d (100 years)\n  hint: for a date far ahead, use `at:` with the date',
@@ -275,6 +287,9 @@ const EXPECTED: Record<string, string[]> = {
   ],
   "unknown-top-level-key.yaml": [
     "unknown-top-level-key.yaml:1:1: tz: unknown key `tz`\n  hint: did you mean `timezone`?",
+  ],
+  "user-id-too-large.yaml": [
+    `user-id-too-large.yaml:4:11: jobs.backup.user: 99999999999 is too large for a user id (at most 2147483647)\n  hint: use the user's name, or its id from /etc/passwd`,
   ],
   "user-without-root.yaml": [
     "user-without-root.yaml:5:11: jobs.backup.user: running as another user needs tdefer to run as root\n  hint: remove `user`, or run tdefer as root",
