@@ -69,7 +69,7 @@ interface JobState {
   /** Fires of this job waiting for a max_parallel slot. */
   slotWaits: number;
   retired: boolean;
-  /** The trigger has fired at least once (whether or not a run started). */
+  /** Its trigger has fired at least once (whether or not a run started; a manual run does not count). */
   fired: boolean;
 }
 
@@ -281,6 +281,11 @@ export class Scheduler {
       fired: false,
     };
     this.jobs.set(spec.name, state);
+    if (!spec.enabled) return;
+    if (this.pausedJobs.has(spec.name)) {
+      this.emit({ event: "paused", level: "info", job: spec.name });
+      return;
+    }
     this.arm(state);
   }
 
@@ -298,17 +303,8 @@ export class Scheduler {
     state.trigger = undefined;
     // A one-shot that fired stays fired: a new delay would run it a second time.
     if (spec.trigger.kind === "after" && previous.trigger.kind === "after" && state.fired) return;
-    this.arm(state);
-  }
-
-  private arm(state: JobState): void {
-    const { spec } = state;
-    if (!spec.enabled) return;
-    if (this.pausedJobs.has(spec.name)) {
-      this.emit({ event: "paused", level: "info", job: spec.name });
-      return;
-    }
-    this.arm(state);
+    // A paused job stays paused; resume() arms the new trigger.
+    if (!this.pausedJobs.has(spec.name)) this.arm(state);
   }
 
   private arm(state: JobState): void {
@@ -319,7 +315,11 @@ export class Scheduler {
     state.trigger = armTrigger(spec, {
       clock: this.deps.clock,
       random: this.random,
-      onFire: (fire) => (arming ? heldFires.push(fire) : this.onFire(state, fire)),
+      onFire: (fire) => {
+        state.fired = true;
+        if (arming) heldFires.push(fire);
+        else this.onFire(state, fire);
+      },
       onExhausted: () => this.checkIdle(),
       ...(this.deps.everyAnchor ? { everyAnchor: this.deps.everyAnchor } : {}),
     });
@@ -367,7 +367,6 @@ export class Scheduler {
 
   private onFire(state: JobState, fire: Fire): void {
     if (this.stopping || state.retired) return;
-    state.fired = true;
     const { spec } = state;
     if (fire.missed) this.emit({ event: "missed", level: "warn", job: spec.name, count: fire.missed });
     if (fire.dropped?.length) {
