@@ -27,6 +27,11 @@ export function crontabAsYaml(reading: CrontabReading, source: string, system: b
   if (value.timezone !== undefined) lines.push(`timezone: ${quote(String(value.timezone))}`);
   lines.push(`shell: ${quote(String(value.shell))}`);
   lines.push(...mapLines("env", value.env as Record<string, string>, ""));
+  lines.push(
+    "# cron starts a run even while the previous one still runs; tdefer's own default is overlap: skip.",
+    "defaults:",
+    `  overlap: ${quote(String((value.defaults as { overlap: string }).overlap))}`,
+  );
   lines.push("jobs:");
   const jobs = value.jobs as Record<string, Record<string, unknown>>;
   for (const entry of reading.entries) {

@@ -540,6 +540,8 @@ class CrontabReader {
       if (setting) place(["env", key], setting);
     }
     value.env = fileEnv;
+    // cron starts a run even while the previous one of the entry still runs.
+    value.defaults = { overlap: "allow" };
 
     const jobs: Record<string, unknown> = {};
     for (const [index, p] of this.parsed.entries()) {

@@ -103,6 +103,12 @@ describe("a crontab's environment lines", () => {
   });
 });
 
+describe("a crontab's runs", () => {
+  it("may overlap, as cron starts a run even while the previous one still runs", () => {
+    expect(jobs("* * * * * run\n")[0]!.overlap).toBe("allow");
+  });
+});
+
 describe("a crontab's time fields", () => {
   it("keep cron's names, ranges, lists, steps and Sunday as 7", () => {
     const [job] = jobs("5-55/10 8-18 1,15 jan-jun mon-fri,7 run\n");
