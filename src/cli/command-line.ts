@@ -8,6 +8,7 @@ import type { CliIO } from "./io.js";
 import type { LogFormat } from "./log-output.js";
 
 export interface RunOptions extends CrontabFlags {
+  state?: string;
   logFormat?: LogFormat;
   color: boolean;
   grace: number;
@@ -23,13 +24,34 @@ export interface StatusOptions {
 }
 
 export interface TriggerOptions extends CrontabFlags {
+  state?: string;
   logFormat?: LogFormat;
   color: boolean;
 }
 
 export interface CheckOptions extends CrontabFlags {
   json?: boolean;
+  state?: string;
 }
+
+export interface HistoryOptions {
+  file?: string;
+  since?: string;
+  count: number;
+  failed?: boolean;
+  json?: boolean;
+  state?: string;
+}
+
+/** More records than a terminal shows; JSON readers can page with --since. */
+export const MAX_HISTORY_COUNT = 1_000_000;
+
+const historyCount = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_HISTORY_COUNT)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_HISTORY_COUNT}`);
+  return n;
+};
 
 export interface NextOptions extends CrontabFlags {
   count: number;
@@ -72,6 +94,13 @@ function logFormatOption(): Option {
   ).choices(["pretty", "plain", "json"]);
 }
 
+function stateOption(): Option {
+  return new Option(
+    "--state <value>",
+    "the ledger: a file path, or none to remember nothing (default: $TDEFER_STATE, the file's state:, then a file in the state folder)",
+  );
+}
+
 function crontabOption(): Option {
   return new Option(
     "--crontab <file>",
@@ -95,6 +124,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .command("run")
     .description("run the schedule: every job on one event loop, output streamed line by line")
     .argument("[file]", "the schedule file (default: searched for)")
+    .addOption(stateOption())
     .addOption(logFormatOption())
     .option("--no-color", "never colour the log")
     .addOption(
@@ -138,6 +168,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .description("run one job now, in the foreground, with the same logging; exit with its status")
     .argument("<job>", "the job's name")
     .argument("[file]", "the schedule file (default: searched for)")
+    .addOption(stateOption())
     .addOption(logFormatOption())
     .option("--no-color", "never colour the log")
     .addOption(crontabOption())
@@ -152,11 +183,27 @@ export function addCommands(program: Command, io: CliIO): void {
     .description("validate the schedule file and summarise each job (exit 78 when invalid)")
     .argument("[file]", "the schedule file (default: searched for)")
     .option("--json", "print the summary, or the problems, as one JSON object")
+    .addOption(stateOption())
     .addOption(crontabOption())
     .addOption(systemFormatOption())
     .action(async (file: string | undefined, options: CheckOptions) => {
       const { checkCommand } = await import("./commands/check.js");
       checkCommand(file, options, io);
+    });
+
+  program
+    .command("history")
+    .description("what ran, newest first: each fire's result from the ledger (readable while `run` runs)")
+    .argument("[jobs...]", "only these jobs (a path to a schedule file is taken as the file)")
+    .option("-f, --file <file>", "the schedule file (default: searched for)")
+    .option("--since <when>", "only fires since this long ago (6h, 2d) or this time (2026-12-01 09:00)")
+    .option("-n, --count <n>", "at most this many records", historyCount, 20)
+    .option("--failed", "only failed, timed out, killed and lost runs")
+    .option("--json", "one JSON object per line, the record's columns in snake_case")
+    .addOption(stateOption())
+    .action(async (jobs: string[], options: HistoryOptions) => {
+      const { historyCommand } = await import("./commands/history.js");
+      historyCommand(jobs, options, io);
     });
 
   program

@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { cosmiconfigSync } from "cosmiconfig";
 import { ScheduleErrors } from "../errors.js";
+import { LedgerError } from "../ledger/ledger.js";
 import type { Schedule } from "../schedule/types.js";
 import { loadScheduleText, type ValidateOptions } from "../schedule/validate.js";
 import { systemZone } from "../schedule/zone.js";
@@ -209,6 +210,10 @@ export function reportConfigError(
   }
   if (error instanceof ScheduleFileError) {
     stderr.write(`tdefer: ${error.message}\n`);
+    return EX_CONFIG;
+  }
+  if (error instanceof LedgerError) {
+    stderr.write(`tdefer: ${error.message}\n  hint: ${error.hint}\n`);
     return EX_CONFIG;
   }
   throw error;

@@ -1,6 +1,7 @@
 import type { Reactor } from "../clock/reactor.js";
+import type { FinishUpdate, OutputTail } from "../ledger/ledger.js";
 import { nodeSpawner } from "../runner/node-spawner.js";
-import { type RunHandle, type RunSpec, runJob } from "../runner/run-job.js";
+import { type RunHandle, type RunResult, type RunSpec, runJob } from "../runner/run-job.js";
 import type { JobSpec } from "../schedule/types.js";
 import { lookupUser, resolveId } from "./identity.js";
 import type { LogOutput } from "./log-output.js";
@@ -8,31 +9,71 @@ import type { LogOutput } from "./log-output.js";
 /** Starts one run of a job on the real clock and spawner, logging to `log` (for `run` and `trigger`). */
 export function startJobRun(
   job: JobSpec,
-  context: { readonly runId: string; readonly scheduledMs: number },
-  deps: { readonly reactor: Reactor; readonly log: LogOutput; readonly env: NodeJS.ProcessEnv },
+  context: RunIdentity,
+  deps: {
+    readonly reactor: Reactor;
+    readonly log: LogOutput;
+    readonly env: NodeJS.ProcessEnv;
+    /** Keeps the last lines of the run's output, for its ledger record. */
+    readonly tail?: OutputTail;
+  },
 ): RunHandle {
-  const { reactor, log } = deps;
+  const { reactor, log, tail } = deps;
   return runJob(runSpecOf(job, context, deps.env), {
     clock: reactor,
     spawner: nodeSpawner,
-    emit: (event) => log.emit(event),
+    emit: tail
+      ? (event) => {
+          if (event.event === "output") tail.push(event.line);
+          log.emit(event);
+        }
+      : (event) => log.emit(event),
     wallNow: () => reactor.wallNow(),
     writable: log.backpressure,
   });
 }
 
+/** Which fire a run is: its id, its nominal time and, with a ledger, its claim's fence. */
+export interface RunIdentity {
+  readonly runId: string;
+  readonly scheduledMs: number;
+  readonly fence?: number;
+}
+
+/** The ledger's record of a finished run. */
+export function ledgerRecordOf(
+  result: RunResult,
+  tail: OutputTail | undefined,
+): Omit<FinishUpdate, "finishedAtMs"> {
+  const state = result.ok
+    ? "succeeded"
+    : result.timedOut
+      ? "timed_out"
+      : result.stopped
+        ? "killed"
+        : "failed";
+  const outputTail = tail?.text();
+  return {
+    state,
+    ...(result.error !== undefined ? { reason: result.error } : {}),
+    attempts: result.attempts,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    durationMs: Math.round(result.durationMs),
+    ...(outputTail !== undefined ? { outputTail } : {}),
+  };
+}
+
 /** What the runner needs for one run of a job: the command as a program and argv, the merged environment. */
-export function runSpecOf(
-  job: JobSpec,
-  context: { readonly runId: string; readonly scheduledMs: number },
-  baseEnv: NodeJS.ProcessEnv,
-): RunSpec {
+export function runSpecOf(job: JobSpec, context: RunIdentity, baseEnv: NodeJS.ProcessEnv): RunSpec {
   const [file, ...args] =
     job.command.kind === "shell" ? [job.command.shell, "-c", job.command.script] : job.command.argv;
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined) env[key] = value;
   const identity = identityOf(job);
   Object.assign(env, identity.env, job.env);
+  // Set by tdefer, after the file's env: a job cannot be told a fence it does not hold.
+  if (context.fence !== undefined) env.TDEFER_FENCE = String(context.fence);
   return {
     job: job.name,
     runId: context.runId,

@@ -104,7 +104,8 @@ export interface StartUpdate {
 }
 
 export interface FinishUpdate {
-  readonly state: FinishedState;
+  /** `skipped`: claimed, but never started (tdefer stopped first). */
+  readonly state: FinishedState | "skipped";
   readonly reason?: string;
   readonly finishedAtMs: number;
   readonly attempts: number;

@@ -30,13 +30,19 @@ export class MemoryLedger implements Ledger {
   private lastFence = 0;
   private closed = false;
 
+  private readonly now: () => number;
+
   constructor(
     readonly schedule: string,
-    private readonly now: () => number,
-  ) {}
+    now: () => number,
+  ) {
+    // Whole milliseconds, as the SQLite store keeps them.
+    this.now = () => Math.round(now());
+  }
 
-  claim(request: ClaimRequest): Claim | undefined {
+  claim(unrounded: ClaimRequest): Claim | undefined {
     this.checkOpen();
+    const request = { ...unrounded, scheduledAtMs: Math.round(unrounded.scheduledAtMs) };
     const id = keyOf(request);
     if (this.records.has(id)) return undefined;
     const nowMs = this.now();
@@ -50,7 +56,7 @@ export class MemoryLedger implements Ledger {
       runId: request.runId,
       owner: request.owner,
       fence,
-      leaseUntilMs: nowMs + request.leaseMs,
+      leaseUntilMs: nowMs + Math.round(request.leaseMs),
       claimedAtMs: nowMs,
       startedAtMs: null,
       finishedAtMs: null,
@@ -77,7 +83,7 @@ export class MemoryLedger implements Ledger {
       runId: request.runId,
       owner: request.owner,
       fence,
-      leaseUntilMs: nowMs + request.leaseMs,
+      leaseUntilMs: nowMs + Math.round(request.leaseMs),
       claimedAtMs: nowMs,
       startedAtMs: null,
       lateMs: null,
@@ -88,7 +94,7 @@ export class MemoryLedger implements Ledger {
   renew(claim: Claim, leaseMs: number): boolean {
     const record = this.held(claim);
     if (!record) return false;
-    record.leaseUntilMs = this.now() + leaseMs;
+    record.leaseUntilMs = this.now() + Math.round(leaseMs);
     return true;
   }
 
@@ -96,8 +102,8 @@ export class MemoryLedger implements Ledger {
     const record = this.held(claim);
     if (!record) return;
     record.state = "running";
-    record.startedAtMs = update.startedAtMs;
-    record.lateMs = update.lateMs;
+    record.startedAtMs = Math.round(update.startedAtMs);
+    record.lateMs = Math.round(update.lateMs);
   }
 
   finish(claim: Claim, update: FinishUpdate): boolean {
@@ -106,19 +112,20 @@ export class MemoryLedger implements Ledger {
     Object.assign(record, {
       state: update.state,
       reason: update.reason ?? null,
-      finishedAtMs: update.finishedAtMs,
+      finishedAtMs: Math.round(update.finishedAtMs),
       attempts: update.attempts,
       exitCode: update.exitCode,
       signal: update.signal,
-      durationMs: update.durationMs,
+      durationMs: Math.round(update.durationMs),
       outputTail: update.outputTail ?? null,
       leaseUntilMs: null,
     });
     return true;
   }
 
-  recordNotRun(input: NotRunRecord): void {
+  recordNotRun(unrounded: NotRunRecord): void {
     this.checkOpen();
+    const input = { ...unrounded, scheduledAtMs: Math.round(unrounded.scheduledAtMs) };
     const id = keyOf(input);
     if (this.records.has(id)) return;
     this.records.set(id, {
@@ -249,5 +256,5 @@ export class MemoryLedger implements Ledger {
 }
 
 function keyOf(key: FireKey): string {
-  return `${key.job}\u0000${key.scheduledAtMs}`;
+  return `${key.job}\u0000${Math.round(key.scheduledAtMs)}`;
 }

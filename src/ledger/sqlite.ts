@@ -297,16 +297,23 @@ export class SqliteLedger implements Ledger {
   }
 
   claim(request: ClaimRequest): Claim | undefined {
-    const fence = this.claimTransaction(request, this.now());
-    return fence === undefined
-      ? undefined
-      : { job: request.job, scheduledAtMs: request.scheduledAtMs, fence };
+    // Times are whole ms in the file (a clock may give fractions): the key is rounded once, here.
+    const scheduledAtMs = Math.round(request.scheduledAtMs);
+    const rounded = { ...request, scheduledAtMs, leaseMs: Math.round(request.leaseMs) };
+    const fence = this.claimTransaction(rounded, this.nowMs());
+    return fence === undefined ? undefined : { job: request.job, scheduledAtMs, fence };
   }
 
   reclaim(lost: Claim, request: ReclaimRequest): Claim | undefined {
     try {
-      const fence = this.reclaimTransaction(lost, request, this.now());
-      return fence === undefined ? undefined : { job: lost.job, scheduledAtMs: lost.scheduledAtMs, fence };
+      const fence = this.reclaimTransaction(
+        lost,
+        { ...request, leaseMs: Math.round(request.leaseMs) },
+        this.nowMs(),
+      );
+      return fence === undefined
+        ? undefined
+        : { job: lost.job, scheduledAtMs: Math.round(lost.scheduledAtMs), fence };
     } catch (error) {
       // Rolled back, so the fence drawn for it is not spent.
       if (error instanceof NothingToReclaim) return undefined;
@@ -316,15 +323,16 @@ export class SqliteLedger implements Ledger {
 
   renew(claim: Claim, leaseMs: number): boolean {
     return (
-      this.statements.renew.run({ ...this.keyParams(claim), leaseUntil: this.now() + leaseMs }).changes > 0
+      this.statements.renew.run({ ...this.keyParams(claim), leaseUntil: this.nowMs() + Math.round(leaseMs) })
+        .changes > 0
     );
   }
 
   start(claim: Claim, update: StartUpdate): void {
     this.statements.start.run({
       ...this.keyParams(claim),
-      startedAt: update.startedAtMs,
-      lateMs: update.lateMs,
+      startedAt: Math.round(update.startedAtMs),
+      lateMs: Math.round(update.lateMs),
     });
   }
 
@@ -334,36 +342,38 @@ export class SqliteLedger implements Ledger {
         ...this.keyParams(claim),
         state: update.state,
         reason: update.reason ?? null,
-        finishedAt: update.finishedAtMs,
+        finishedAt: Math.round(update.finishedAtMs),
         attempts: update.attempts,
         exitCode: update.exitCode,
         signal: update.signal,
-        durationMs: update.durationMs,
+        durationMs: Math.round(update.durationMs),
         outputTail: update.outputTail ?? null,
       }).changes > 0
     );
   }
 
   recordNotRun(record: NotRunRecord): void {
-    const nowMs = this.now();
+    const nowMs = this.nowMs();
     this.db
       .transaction(() => {
         this.statements.insertNotRun.run({
           schedule: this.schedule,
           job: record.job,
-          scheduledAt: record.scheduledAtMs,
+          scheduledAt: Math.round(record.scheduledAtMs),
           state: record.state,
           reason: record.reason,
           now: nowMs,
           trigger: record.trigger,
         });
-        if (record.trigger !== "manual") this.raiseWatermark(record, nowMs);
+        if (record.trigger !== "manual") {
+          this.raiseWatermark({ job: record.job, scheduledAtMs: Math.round(record.scheduledAtMs) }, nowMs);
+        }
       })
       .immediate();
   }
 
   inFlight(): readonly InFlightRecord[] {
-    const nowMs = this.now();
+    const nowMs = this.nowMs();
     return (this.statements.inFlight.all(this.schedule) as RunRow[]).map((row) => {
       const record = recordOf(row);
       return { ...record, leaseExpired: record.leaseUntilMs !== null && record.leaseUntilMs < nowMs };
@@ -371,7 +381,7 @@ export class SqliteLedger implements Ledger {
   }
 
   markLost(lost: Claim, reason: string): boolean {
-    return this.statements.markLost.run({ ...this.keyParams(lost), reason, now: this.now() }).changes > 0;
+    return this.statements.markLost.run({ ...this.keyParams(lost), reason, now: this.nowMs() }).changes > 0;
   }
 
   history(query: HistoryQuery): readonly RunRecord[] {
@@ -384,7 +394,7 @@ export class SqliteLedger implements Ledger {
     }
     if (query.sinceMs !== undefined) {
       clauses.push("scheduled_at >= ?");
-      params.push(query.sinceMs);
+      params.push(Math.round(query.sinceMs));
     }
     if (query.failedOnly) clauses.push(FAILED_CLAUSE);
     let sql = `SELECT ${RUN_COLUMNS} FROM runs WHERE ${clauses.join(" AND ")} ORDER BY scheduled_at DESC, job`;
@@ -401,12 +411,14 @@ export class SqliteLedger implements Ledger {
   }
 
   get(key: FireKey): RunRecord | undefined {
-    const row = this.statements.get.get(this.schedule, key.job, key.scheduledAtMs) as RunRow | undefined;
+    const row = this.statements.get.get(this.schedule, key.job, Math.round(key.scheduledAtMs)) as
+      | RunRow
+      | undefined;
     return row ? recordOf(row) : undefined;
   }
 
   noteJobs(jobs: readonly string[]): void {
-    const nowMs = this.now();
+    const nowMs = this.nowMs();
     this.db
       .transaction(() => {
         for (const job of jobs) this.statements.noteJob.run(this.schedule, job, nowMs);
@@ -424,7 +436,7 @@ export class SqliteLedger implements Ledger {
   }
 
   setPaused(job: string, paused: boolean): void {
-    const nowMs = this.now();
+    const nowMs = this.nowMs();
     this.statements.setPaused.run({
       schedule: this.schedule,
       job,
@@ -434,11 +446,15 @@ export class SqliteLedger implements Ledger {
   }
 
   prune(beforeMs: number): number {
-    return this.statements.prune.run(this.schedule, beforeMs).changes;
+    return this.statements.prune.run(this.schedule, Math.round(beforeMs)).changes;
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  private nowMs(): number {
+    return Math.round(this.now());
   }
 
   private raiseWatermark(fire: FireKey, nowMs: number): void {
@@ -451,7 +467,12 @@ export class SqliteLedger implements Ledger {
   }
 
   private keyParams(claim: Claim): { schedule: string; job: string; scheduledAt: number; fence: number } {
-    return { schedule: this.schedule, job: claim.job, scheduledAt: claim.scheduledAtMs, fence: claim.fence };
+    return {
+      schedule: this.schedule,
+      job: claim.job,
+      scheduledAt: Math.round(claim.scheduledAtMs),
+      fence: claim.fence,
+    };
   }
 }
 

@@ -10,7 +10,13 @@ interface Base {
 
 export type LogEvent = Base &
   (
-    | { readonly event: "loaded"; readonly file: string; readonly jobs: number }
+    | {
+        readonly event: "loaded";
+        readonly file: string;
+        readonly jobs: number;
+        /** Where the ledger is (a path, a URL without password, or none). */
+        readonly state?: string;
+      }
     | {
         readonly event: "scheduled";
         readonly job: string;

@@ -88,7 +88,7 @@ class OutputHeadCache {
 function describe(event: Exclude<LogEvent, { event: "output" }>): string {
   switch (event.event) {
     case "loaded":
-      return `loaded ${event.file} (${event.jobs} ${event.jobs === 1 ? "job" : "jobs"})`;
+      return `loaded ${event.file} (${event.jobs} ${event.jobs === 1 ? "job" : "jobs"})${event.state !== undefined ? `, ledger ${event.state}` : ""}`;
     case "scheduled":
       return `scheduled: ${event.trigger}${event.nextMs === undefined ? ", no fire ahead" : `, next ${rfc3339(event.nextMs)}`}`;
     case "started":

@@ -131,6 +131,39 @@ export const jobOptionsShape = {
     )
     .describe("Tell someone when a run fails: a command, a webhook, or both")
     .optional(),
+  catch_up: z
+    .union(
+      [
+        duration("Catch up the latest fire missed within this long before start"),
+        z.strictObject(
+          {
+            within: duration("Only fires missed within this long before start"),
+            runs: z
+              .enum(["latest", "all"], {
+                error: (issue) => `expected latest or all, got ${describeValue(issue.input)}`,
+              })
+              .describe("latest (default): run the newest missed fire once; all: each, in order, at most 100")
+              .optional(),
+          },
+          {
+            error: (issue) =>
+              `expected a duration like 6h, or a map with within and runs, got ${describeValue(issue.input)}`,
+          },
+        ),
+      ],
+      {
+        error: (issue) =>
+          `expected a duration like 6h, or a map with within and runs, got ${describeValue(issue.input)}`,
+      },
+    )
+    .describe("Fires missed while tdefer was down: run them at start (needs the ledger)")
+    .optional(),
+  on_lost: z
+    .enum(["abandon", "rerun"], {
+      error: (issue) => `expected abandon or rerun, got ${describeValue(issue.input)}`,
+    })
+    .describe("A run in flight when tdefer died: abandon (default; recorded lost) or rerun")
+    .optional(),
 };
 
 const atTime = z.union([z.string(), z.number()]);
@@ -182,6 +215,7 @@ export const jobSchema = z
   .describe("A job: exactly one trigger (every, cron, after, at) and a run command");
 
 export const JOB_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
+export const SCHEDULE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$";
 
 export const scheduleSchema = z
   .strictObject(
@@ -189,6 +223,23 @@ export const scheduleSchema = z
       version: z
         .literal(1, { error: (issue) => `only format version 1 exists, got ${describeValue(issue.input)}` })
         .describe("Format version (only 1)")
+        .optional(),
+      name: z
+        .string({ error: (issue) => `expected a name, got ${describeValue(issue.input)}` })
+        .regex(new RegExp(SCHEDULE_NAME_PATTERN), {
+          error: "a schedule name is letters, digits, and . _ - after the first character",
+        })
+        .describe("The schedule's name in the ledger (default: the file's base name without extension)")
+        .optional(),
+      state: text(
+        "Where the ledger is: a path (relative to this file), a postgres:// URL, or none (default: a file in the state folder)",
+      ).optional(),
+      ledger: z
+        .strictObject(
+          { keep: duration("Delete records older than this (default 30d), at most hourly").optional() },
+          { error: (issue) => `expected a map with keep, got ${describeValue(issue.input)}` },
+        )
+        .describe("The ledger's retention")
         .optional(),
       timezone: text("Default IANA zone for cron and at jobs (default: the system zone)").optional(),
       shell: text("Runs string commands as `shell -c STRING` (default /bin/sh)").optional(),

@@ -62,6 +62,12 @@ export interface NotifySpec {
   readonly webhook?: string;
 }
 
+/** Fires missed while tdefer was down, run at start: the newest only, or each in order. */
+export interface CatchUpSpec {
+  readonly withinMs: number;
+  readonly runs: "latest" | "all";
+}
+
 export interface JobSpec {
   readonly name: string;
   readonly trigger: Trigger;
@@ -83,6 +89,10 @@ export interface JobSpec {
   readonly notify?: NotifySpec;
   /** Written to the command's standard input, which is then closed; without it stdin is /dev/null. */
   readonly stdin?: string;
+  /** Absent: missed fires are recorded as missed, never run. */
+  readonly catchUp?: CatchUpSpec;
+  /** A run in flight when tdefer died: recorded lost (abandon, the default) or run again. */
+  readonly onLost?: "abandon" | "rerun";
 }
 
 export interface ScheduleWarning {
@@ -96,6 +106,12 @@ export interface ScheduleWarning {
 export interface Schedule {
   /** The file it was read from (absolute). */
   readonly file: string;
+  /** Its name in the ledger: top-level `name:`, else the file's base name without extension. */
+  readonly name?: string;
+  /** The file's `state:` as written (a path relative to the file, a URL, or none). */
+  readonly state?: string;
+  /** Ledger records older than this are pruned (`ledger: { keep }`). */
+  readonly ledgerKeepMs?: number;
   readonly zone: string;
   readonly maxParallel: number | undefined;
   /** Where `run` serves the status page and API (`http:`), when the file says; --http overrides it. */

@@ -1,5 +1,5 @@
 import { constants as osConstants } from "node:os";
-import { dirname, resolve } from "node:path";
+import { basename, dirname, extname, resolve } from "node:path";
 import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
 import { CronSchedule, CronSyntaxError } from "./cron.js";
 import { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.js";
@@ -8,6 +8,7 @@ import type { RawJob, RawJobOptions, RawSchedule } from "./schema.js";
 import { checkStructure, isPlainObject } from "./structure.js";
 import { closest } from "./suggest.js";
 import type {
+  CatchUpSpec,
   Command,
   JobSpec,
   NotifySpec,
@@ -39,6 +40,7 @@ const TRIGGER_KEYS = ["every", "cron", "after", "at"] as const;
 const HTTP_ADDRESS = /^(?:(?:\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):)?\d{1,5}$/;
 
 const DEFAULT_SHELL = "/bin/sh";
+const DEFAULT_LEDGER_KEEP_MS = 30 * 86_400_000;
 const DEFAULT_KILL_GRACE_MS = 10_000;
 const DEFAULT_RETRY_DELAY_MS = 10_000;
 const DEFAULT_RETRY_BACKOFF = 2;
@@ -135,8 +137,12 @@ class Validator {
       );
     }
     if (this.problems.length > 0) return undefined;
+    const ledgerKeepMs = this.duration({ value: raw.ledger?.keep, path: ["ledger", "keep"] });
     return {
       file: this.data.file,
+      name: raw.name ?? scheduleNameOf(this.data.file),
+      ...(raw.state !== undefined ? { state: raw.state } : {}),
+      ledgerKeepMs: ledgerKeepMs ?? DEFAULT_LEDGER_KEEP_MS,
       zone: fileZone ?? this.options.systemZone,
       maxParallel: raw.max_parallel,
       ...(raw.http !== undefined ? { http: raw.http } : {}),
@@ -252,6 +258,8 @@ class Validator {
       enabled: option("enabled").value ?? true,
       description: option("description").value,
       ...(job.stdin !== undefined ? { stdin: job.stdin } : {}),
+      ...this.catchUp(option("catch_up")),
+      onLost: option("on_lost").value ?? "abandon",
       ...(notify ? { notify } : {}),
     };
   }
@@ -397,6 +405,19 @@ class Validator {
       : undefined;
   }
 
+  private catchUp({ value, path }: { value: RawJobOptions["catch_up"]; path: Path }): {
+    catchUp?: CatchUpSpec;
+  } {
+    if (value === undefined) return {};
+    const spec = typeof value === "string" ? { within: value, runs: undefined } : value;
+    const withinMs = this.duration({
+      value: spec.within,
+      path: typeof value === "string" ? path : [...path, "within"],
+    });
+    if (withinMs === undefined) return {};
+    return { catchUp: { withinMs, runs: spec.runs ?? "latest" } };
+  }
+
   private duration({ value, path }: { value: string | undefined; path: Path }): number | undefined {
     if (value === undefined) return undefined;
     const ms = parseDuration(value);
@@ -500,4 +521,12 @@ function pickZone(zone: string | null | undefined, fallback: string | null): str
 
 function stringify(env: Record<string, string | number | boolean> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(env ?? {}).map(([key, value]) => [key, String(value)]));
+}
+
+/** The default schedule name: the file's base name without its extension, made safe for a file name. */
+export function scheduleNameOf(file: string): string {
+  const base = basename(file, extname(file))
+    .replace(/[^A-Za-z0-9_.-]/g, "_")
+    .replace(/^[._-]+/, "");
+  return base.slice(0, 100) || "schedule";
 }

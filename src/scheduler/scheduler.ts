@@ -1,13 +1,31 @@
 import type { DelayedCall, WallClock } from "../clock/clock.js";
+import {
+  type Awaitable,
+  type Claim,
+  type FinishUpdate,
+  type JobRecord,
+  type Ledger,
+  type RunTrigger,
+  whenReady,
+} from "../ledger/ledger.js";
 import type { LogEvent, LogEventInput } from "../log/events.js";
 import { formatDuration } from "../schedule/duration.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
+import { firesBetween, MAX_CAUGHT_UP, MAX_RECORDED_MISSED } from "./catch-up.js";
 import { type ArmedTrigger, armTrigger, type Fire } from "./triggers.js";
+
+/** How a run ended, as the scheduler records it. */
+export interface RunOutcome {
+  /** It needed SIGKILL. */
+  readonly killedHard: boolean;
+  /** The ledger's record of the result (absent: recorded as succeeded, or killed when killedHard). */
+  readonly record?: Omit<FinishUpdate, "finishedAtMs">;
+}
 
 /** A run in progress, as the scheduler sees it. */
 export interface ActiveRun {
-  /** Settles when the run (with its retries) is over; `killedHard` when it needed SIGKILL. */
-  readonly done: Promise<{ readonly killedHard: boolean }>;
+  /** Settles when the run (with its retries) is over. */
+  readonly done: Promise<RunOutcome>;
   /** End it as on timeout: kill_signal to its process group, SIGKILL after its kill_grace. */
   stop(reason: string): void;
   /** SIGKILL its process group now. */
@@ -15,10 +33,17 @@ export interface ActiveRun {
 }
 
 /** Starts one run of a job (the runner in production, a fake in tests). */
-export type StartRun = (
-  job: JobSpec,
-  context: { readonly runId: string; readonly scheduledMs: number },
-) => ActiveRun;
+export type StartRun = (job: JobSpec, context: RunContext) => ActiveRun;
+
+/** What a run is told of its fire. */
+export interface RunContext {
+  readonly runId: string;
+  /** The nominal instant (for a catch-up or a rerun, the original one). */
+  readonly scheduledMs: number;
+  readonly trigger: RunTrigger;
+  /** The ledger's fence of this run's claim (TDEFER_FENCE); absent without a ledger. */
+  readonly fence?: number;
+}
 
 export interface SchedulerDeps {
   readonly clock: WallClock;
@@ -29,6 +54,19 @@ export interface SchedulerDeps {
   readonly newRunId?: () => string;
   /** Where `every` grids start: "epoch" when replicas share a ledger, so that they agree on fire keys. */
   readonly everyAnchor?: "start" | "epoch";
+  /** Where fires are claimed and runs recorded; none: nothing is remembered. */
+  readonly ledger?: Ledger;
+  /** `host:pid` of this process, written as the owner of its claims. */
+  readonly owner?: string;
+  /** A claim's lease; renewed every third of it while the run goes. Default 30 s. */
+  readonly leaseMs?: number;
+  /**
+   * Whether the process that claimed a record (`host:pid`) may still be alive. A record in flight whose owner is
+   * gone is lost at once instead of when its lease ends. Default: always (only the lease counts).
+   */
+  readonly ownerAlive?: (owner: string) => boolean;
+  /** The ledger failed at a fire: run it unclaimed (default; one machine) or skip it. */
+  readonly ledgerDown?: "run" | "skip";
 }
 
 /** A run going on now, as the status page and API show it. */
@@ -54,6 +92,11 @@ export type ManualRunOutcome =
   | { readonly outcome: "queued" }
   | { readonly outcome: "refused"; readonly reason: string };
 
+/** The default claim lease. */
+export const DEFAULT_LEASE_MS = 30_000;
+/** Old records are pruned this often (and at start); a `keep` shorter than 10 h prunes every tenth of it. */
+const PRUNE_EVERY_MS = 3_600_000;
+
 export interface ReloadSummary {
   readonly added: readonly string[];
   readonly removed: readonly string[];
@@ -68,6 +111,10 @@ interface JobState {
   waiting: Fire | undefined;
   /** Fires of this job waiting for a max_parallel slot. */
   slotWaits: number;
+  /** Fires being claimed in the ledger (a networked ledger answers later). */
+  claiming: number;
+  /** Caught-up fires (catch_up runs: all) waiting to run one after another. */
+  readonly catchUps: Fire[];
   retired: boolean;
   /** Its trigger has fired at least once (whether or not a run started; a manual run does not count). */
   fired: boolean;
@@ -115,10 +162,34 @@ export class Scheduler {
     });
   }
 
-  /** Arms every enabled job of the schedule. */
-  start(schedule: Schedule): void {
+  /**
+   * Arms every enabled job of the schedule. With a ledger, first: runs in flight when tdefer last stopped are
+   * recorded lost (or run again, `on_lost: rerun`); fires missed while it was down are caught up (`catch_up`) or
+   * recorded missed. Synchronous when there is no ledger or the ledger is.
+   */
+  async start(schedule: Schedule): Promise<void> {
     this.maxParallel = schedule.maxParallel;
+    this.keepMs = schedule.ledgerKeepMs;
+    const ledger = this.deps.ledger;
+    let backlog: Map<string, Fire[]> = new Map();
+    if (ledger) {
+      try {
+        backlog = await this.recover(ledger, schedule);
+      } catch (error) {
+        this.ledgerFailed("reading what happened while tdefer was down", error);
+      }
+    }
     for (const spec of schedule.jobs) this.add(spec);
+    for (const [name, fires] of backlog) {
+      const state = this.jobs.get(name);
+      if (!state || fires.length === 0) continue;
+      state.catchUps.push(...fires.slice(1));
+      this.onFire(state, fires[0]!);
+    }
+    if (ledger) {
+      this.prune();
+      this.sweepLater();
+    }
     this.checkIdle();
   }
 
@@ -149,6 +220,14 @@ export class Scheduler {
         this.add(spec);
       }
     }
+    if (added.length > 0 && this.deps.ledger) {
+      const ledger = this.deps.ledger;
+      this.ledgerCall(
+        () => ledger.noteJobs(added),
+        () => {},
+        "noting the jobs a reload added",
+      );
+    }
     this.pumpSlots();
     this.checkIdle();
     return { added, removed, changed };
@@ -163,7 +242,7 @@ export class Scheduler {
     if (!state) return undefined;
     if (this.stopping) return { outcome: "refused", reason: "tdefer is stopping" };
     const launchedBefore = this.lastLaunchedRunId;
-    this.onFire(state, { scheduledMs: this.deps.clock.wallNow() });
+    this.onFire(state, { scheduledMs: this.deps.clock.wallNow(), trigger: "manual" });
     if (this.lastLaunchedRunId !== launchedBefore && this.lastLaunchedRunId !== undefined) {
       return { outcome: "started", runId: this.lastLaunchedRunId };
     }
@@ -209,6 +288,11 @@ export class Scheduler {
     }));
   }
 
+  /** Resolves when every ledger write begun so far is over (a networked ledger's writes end after the runs). */
+  async ledgerSettled(): Promise<void> {
+    while (this.pendingWrites.size > 0) await Promise.allSettled([...this.pendingWrites]);
+  }
+
   /** Number of runs going on now. */
   get runningCount(): number {
     return this.running;
@@ -234,6 +318,7 @@ export class Scheduler {
   async stop(graceMs: number, signal: string): Promise<{ killed: number }> {
     this.stopping = true;
     this.stopJumpListening();
+    this.cancelLedgerTimers();
     for (const state of this.jobs.values()) this.disarm(state);
     for (const { state } of this.slotQueue.splice(0)) {
       state.slotWaits--;
@@ -277,6 +362,8 @@ export class Scheduler {
       runs: new Map(),
       waiting: undefined,
       slotWaits: 0,
+      claiming: 0,
+      catchUps: [],
       retired: false,
       fired: false,
     };
@@ -348,6 +435,7 @@ export class Scheduler {
   private disarm(state: JobState): void {
     state.trigger?.cancel();
     state.trigger = undefined;
+    state.catchUps.length = 0;
     if (state.waiting) {
       this.emit({
         event: "skipped",
@@ -377,7 +465,7 @@ export class Scheduler {
         reason: `daylight-saving time dropped ${fire.dropped.join(", ")}`,
       });
     }
-    const busy = state.runs.size + state.slotWaits > 0;
+    const busy = state.runs.size + state.slotWaits + state.claiming > 0;
     if (busy) {
       switch (spec.overlap) {
         case "skip":
@@ -432,25 +520,333 @@ export class Scheduler {
     this.launch(state, fire);
   }
 
+  /** Takes a slot, claims the fire in the ledger (when there is one), and starts the run if the claim is ours. */
   private launch(state: JobState, fire: Fire): void {
     this.running++;
     const runId = this.newRunId();
+    const ledger = this.deps.ledger;
+    if (!ledger) {
+      this.begin(state, fire, runId, undefined);
+      return;
+    }
+    const request = { runId, owner: this.owner, leaseMs: this.leaseMs };
+    const key = { job: state.spec.name, scheduledAtMs: fire.scheduledMs };
+    state.claiming++;
+    this.ledgerCall(
+      () =>
+        fire.lost
+          ? ledger.reclaim(fire.lost, request)
+          : ledger.claim({ ...key, ...request, trigger: fire.trigger ?? "schedule" }),
+      (claim) => {
+        state.claiming--;
+        if (!claim) {
+          this.emit({
+            event: "skipped",
+            level: "info",
+            job: state.spec.name,
+            reason: "the ledger already has this fire (it ran before, or another tdefer claimed it)",
+          });
+          this.release(state);
+        } else if (this.stopping || state.retired) {
+          this.ledgerCall(
+            () => ledger.finish(claim, notStarted(this.deps.clock.wallNow())),
+            () => {},
+            "recording a fire claimed as tdefer stopped",
+          );
+          this.release(state);
+        } else {
+          this.begin(state, fire, runId, claim);
+        }
+      },
+      "claiming a fire",
+      () => {
+        state.claiming--;
+        if (this.deps.ledgerDown === "skip" || this.stopping || state.retired) {
+          this.emit({ event: "skipped", level: "error", job: state.spec.name, reason: "the ledger failed" });
+          this.release(state);
+        } else {
+          this.begin(state, fire, runId, undefined);
+        }
+      },
+    );
+  }
+
+  private begin(state: JobState, fire: Fire, runId: string, claim: Claim | undefined): void {
+    const { clock, ledger } = this.deps;
     this.lastLaunchedRunId = runId;
-    const run = this.deps.startRun(state.spec, { runId, scheduledMs: fire.scheduledMs });
-    state.runs.set(run, { runId, scheduledMs: fire.scheduledMs, launchedMs: this.deps.clock.wallNow() });
-    const finished = (): void => {
-      state.runs.delete(run);
-      this.running--;
-      if (state.retired && state.runs.size === 0) this.retiredRuns.delete(state);
-      const waiting = state.waiting;
-      if (waiting && state.runs.size === 0 && !this.stopping && !state.retired) {
-        state.waiting = undefined;
-        this.requestSlot(state, waiting);
+    const run = this.deps.startRun(state.spec, {
+      runId,
+      scheduledMs: fire.scheduledMs,
+      trigger: fire.trigger ?? "schedule",
+      ...(claim ? { fence: claim.fence } : {}),
+    });
+    state.runs.set(run, { runId, scheduledMs: fire.scheduledMs, launchedMs: clock.wallNow() });
+    let renewal: DelayedCall | undefined;
+    if (ledger && claim) {
+      const startedAtMs = clock.wallNow();
+      this.ledgerCall(
+        () => ledger.start(claim, { startedAtMs, lateMs: Math.max(0, startedAtMs - fire.scheduledMs) }),
+        () => {},
+        "recording a start",
+      );
+      const renew = (): void => {
+        renewal = undefined;
+        this.ledgerCall(
+          () => ledger.renew(claim, this.leaseMs),
+          (renewed) => {
+            if (!state.runs.has(run)) return;
+            if (!renewed) {
+              this.emit({
+                event: "error",
+                level: "error",
+                job: state.spec.name,
+                message: "lease_lost: the ledger no longer holds this run's claim; ending the run",
+              });
+              run.stop("its lease in the ledger was lost");
+              return;
+            }
+            renewal = clock.callLater(this.leaseMs / 3, renew);
+          },
+          "renewing a lease",
+          () => {
+            if (state.runs.has(run)) renewal = clock.callLater(this.leaseMs / 3, renew);
+          },
+        );
+      };
+      renewal = clock.callLater(this.leaseMs / 3, renew);
+    }
+    const finished = (outcome: RunOutcome | undefined): void => {
+      if (renewal?.active()) renewal.cancel();
+      if (ledger && claim) {
+        const record = outcome?.record ?? {
+          state: outcome?.killedHard ? ("killed" as const) : ("succeeded" as const),
+          attempts: 1,
+          exitCode: null,
+          signal: null,
+          durationMs: 0,
+        };
+        const finishedAtMs = clock.wallNow();
+        this.ledgerCall(
+          () => ledger.finish(claim, { ...record, finishedAtMs }),
+          (held) => {
+            if (!held) {
+              this.emit({
+                event: "error",
+                level: "error",
+                job: state.spec.name,
+                message:
+                  "the ledger no longer held this run's claim when it finished; its result is not recorded",
+              });
+            }
+          },
+          "recording a result",
+        );
       }
-      this.pumpSlots();
-      this.checkIdle();
+      state.runs.delete(run);
+      this.release(state);
     };
-    run.done.then(finished, finished);
+    run.done.then(finished, () => finished(undefined));
+  }
+
+  /** A slot is free again: start what waits for it. */
+  private release(state: JobState): void {
+    this.running--;
+    if (state.retired && state.runs.size === 0) this.retiredRuns.delete(state);
+    if (state.runs.size === 0 && state.claiming === 0 && !this.stopping && !state.retired) {
+      const next = state.catchUps.shift() ?? state.waiting;
+      if (next) {
+        if (next === state.waiting) state.waiting = undefined;
+        this.requestSlot(state, next);
+      }
+    }
+    this.pumpSlots();
+    this.checkIdle();
+  }
+
+  // --- the ledger ---
+
+  private keepMs: number | undefined;
+  private pruneTimer: DelayedCall | undefined;
+  private sweepTimer: DelayedCall | undefined;
+  private readonly pendingWrites = new Set<Promise<unknown>>();
+
+  private get owner(): string {
+    return this.deps.owner ?? "tdefer";
+  }
+
+  private get leaseMs(): number {
+    return this.deps.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  /**
+   * Calls the ledger; a failure is logged at error level (what was being done, and why) and goes to `onError`,
+   * never thrown: a write error while running must not stop the schedule.
+   */
+  private ledgerCall<T>(
+    call: () => Awaitable<T>,
+    then: (value: T) => void,
+    doing: string,
+    onError: (error: unknown) => void = () => {},
+  ): void {
+    let value: Awaitable<T>;
+    const failed = (error: unknown): void => {
+      this.ledgerFailed(doing, error);
+      onError(error);
+    };
+    try {
+      value = call();
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (value instanceof Promise) {
+      const pending = value.then(then, failed).finally(() => this.pendingWrites.delete(pending));
+      this.pendingWrites.add(pending);
+      return;
+    }
+    whenReady(value, then, failed);
+  }
+
+  private ledgerFailed(doing: string, error: unknown): void {
+    const why = error instanceof Error ? error.message : String(error);
+    this.emit({
+      event: "error",
+      level: "error",
+      message: `the ledger (${this.deps.ledger?.location}) failed ${doing}: ${why}`,
+    });
+  }
+
+  /** Lost runs and missed fires since the last run of tdefer; returns the fires to run now, per job, in order. */
+  private async recover(ledger: Ledger, schedule: Schedule): Promise<Map<string, Fire[]>> {
+    const nowMs = this.deps.clock.wallNow();
+    const known = new Map<string, JobRecord>();
+    for (const job of await ledger.jobs()) known.set(job.job, job);
+    const backlog = new Map<string, Fire[]>();
+    const specs = new Map(schedule.jobs.map((spec) => [spec.name, spec]));
+    for (const lost of await this.lostRuns(ledger)) {
+      const spec = specs.get(lost.job);
+      if (spec?.enabled && spec.onLost === "rerun") {
+        backlog.set(lost.job, [...(backlog.get(lost.job) ?? []), lost.fire]);
+      } else {
+        await this.markLost(ledger, lost);
+      }
+    }
+    for (const spec of schedule.jobs) {
+      const job = known.get(spec.name);
+      // A paused job's missed fires are not made up (resume does not make them up either).
+      if (!spec.enabled || !job || this.pausedJobs.has(spec.name)) continue;
+      const fires = await this.missedFires(ledger, spec, job, nowMs);
+      if (fires.length > 0) backlog.set(spec.name, [...(backlog.get(spec.name) ?? []), ...fires]);
+    }
+    const newJobs = schedule.jobs.map((spec) => spec.name).filter((name) => !known.has(name));
+    if (newJobs.length > 0) await ledger.noteJobs(newJobs);
+    return backlog;
+  }
+
+  /** Records in flight whose owner is gone: its lease ended, or it was this host's and its process is gone. */
+  private async lostRuns(
+    ledger: Ledger,
+  ): Promise<{ job: string; fire: Fire; claim: Claim; owner: string }[]> {
+    const lost: { job: string; fire: Fire; claim: Claim; owner: string }[] = [];
+    let waiting = false;
+    for (const record of await ledger.inFlight()) {
+      if (record.owner === this.owner || record.fence === null) continue;
+      const gone =
+        record.leaseExpired || (record.owner !== null && !(this.deps.ownerAlive?.(record.owner) ?? true));
+      if (!gone) {
+        waiting = true;
+        continue;
+      }
+      const claim = { job: record.job, scheduledAtMs: record.scheduledAtMs, fence: record.fence };
+      lost.push({
+        job: record.job,
+        claim,
+        owner: record.owner ?? "?",
+        fire: { scheduledMs: record.scheduledAtMs, trigger: record.trigger, lost: claim },
+      });
+    }
+    this.othersInFlight = waiting;
+    return lost;
+  }
+
+  private othersInFlight = false;
+
+  private async markLost(ledger: Ledger, lost: { job: string; claim: Claim; owner: string }): Promise<void> {
+    const marked = await ledger.markLost(
+      lost.claim,
+      `tdefer (${lost.owner}) stopped while the run was going`,
+    );
+    if (!marked) return;
+    this.emit({
+      event: "warning",
+      level: "warn",
+      job: lost.job,
+      message: `the run of ${new Date(lost.claim.scheduledAtMs).toISOString()} was going when tdefer (${lost.owner}) stopped; recorded as lost`,
+    });
+  }
+
+  /** Catch-up fires to run now; the other fires missed while tdefer was down are recorded `missed`. */
+  private async missedFires(ledger: Ledger, spec: JobSpec, job: JobRecord, nowMs: number): Promise<Fire[]> {
+    const sinceMs = Math.max(job.lastScheduledAtMs ?? Number.NEGATIVE_INFINITY, job.firstSeenMs);
+    const catchUp = spec.catchUp;
+    const { fires, count } = firesBetween(spec, sinceMs, nowMs, Math.max(MAX_RECORDED_MISSED, MAX_CAUGHT_UP));
+    if (count === 0) return [];
+    const windowStartMs = catchUp ? Math.max(sinceMs, nowMs - catchUp.withinMs) : nowMs;
+    const inWindow = fires.filter((t) => t > windowStartMs);
+    const toRun = catchUp?.runs === "all" ? inWindow.slice(-MAX_CAUGHT_UP) : inWindow.slice(-1);
+    const missed = fires.filter((t) => !toRun.includes(t)).slice(-MAX_RECORDED_MISSED);
+    const missedCount = count - toRun.length;
+    for (const scheduledAtMs of missed) {
+      await ledger.recordNotRun({
+        job: spec.name,
+        scheduledAtMs,
+        state: "missed",
+        reason: catchUp ? "missed while tdefer was down, outside catch_up" : "missed while tdefer was down",
+        trigger: "schedule",
+      });
+    }
+    if (missedCount > 0) this.emit({ event: "missed", level: "warn", job: spec.name, count: missedCount });
+    return toRun.map((scheduledMs) => ({ scheduledMs, trigger: "catch_up" as const }));
+  }
+
+  /** While another process's records are in flight, looks again every lease for those whose owner died. */
+  private sweepLater(): void {
+    if (!this.othersInFlight || this.stopping) return;
+    this.sweepTimer = this.deps.clock.callLater(this.leaseMs, () => {
+      this.sweepTimer = undefined;
+      const ledger = this.deps.ledger;
+      if (!ledger || this.stopping) return;
+      this.lostRuns(ledger).then(
+        async (lost) => {
+          for (const run of lost) {
+            const state = this.jobs.get(run.job);
+            if (state?.spec.onLost === "rerun" && !this.stopping) this.onFire(state, run.fire);
+            else await this.markLost(ledger, run);
+          }
+          this.sweepLater();
+        },
+        (error: unknown) => this.ledgerFailed("looking for lost runs", error),
+      );
+    });
+  }
+
+  /** Deletes records older than `ledger.keep`, now and every hour. */
+  private prune(): void {
+    const ledger = this.deps.ledger;
+    if (!ledger || this.keepMs === undefined || this.stopping) return;
+    const beforeMs = this.deps.clock.wallNow() - this.keepMs;
+    this.ledgerCall(
+      () => ledger.prune(beforeMs),
+      () => {},
+      "pruning old records",
+    );
+    const everyMs = Math.min(PRUNE_EVERY_MS, Math.max(1_000, this.keepMs / 10));
+    this.pruneTimer = this.deps.clock.callLater(everyMs, () => this.prune());
+  }
+
+  private cancelLedgerTimers(): void {
+    if (this.pruneTimer?.active()) this.pruneTimer.cancel();
+    if (this.sweepTimer?.active()) this.sweepTimer.cancel();
   }
 
   private pumpSlots(): void {
@@ -463,10 +859,26 @@ export class Scheduler {
 
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
-    const armed = [...this.jobs.values()].some((state) => state.trigger?.nextMs() !== undefined);
+    const armed = [...this.jobs.values()].some(
+      (state) => state.trigger?.nextMs() !== undefined || state.catchUps.length > 0,
+    );
     if (armed || this.running > 0 || this.slotQueue.length > 0) return;
+    this.cancelLedgerTimers();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
+}
+
+/** A record for a fire claimed just as tdefer stopped: it never started. */
+function notStarted(nowMs: number): FinishUpdate {
+  return {
+    state: "skipped",
+    reason: "tdefer stopped before the run started",
+    finishedAtMs: nowMs,
+    attempts: 0,
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+  };
 }
 
 /** `every 30s`, `cron "0 3 * * *" (UTC)`, `after 10s`, `at 2026-12-01 09:00`. */

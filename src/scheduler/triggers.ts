@@ -1,5 +1,6 @@
 import type { DelayedCall, WallClock } from "../clock/clock.js";
 import { LoopingCall } from "../clock/looping-call.js";
+import type { Claim, RunTrigger } from "../ledger/ledger.js";
 import { CronSchedule } from "../schedule/cron.js";
 import type { JobSpec } from "../schedule/types.js";
 import { LATEST_INSTANT_MS } from "../schedule/zone.js";
@@ -14,6 +15,10 @@ export interface Fire {
   readonly dropped?: readonly string[];
   /** Grid points of an `every` job passed over before this fire (the process was late). */
   readonly missed?: number;
+  /** Why it fires; absent: its schedule. */
+  readonly trigger?: RunTrigger;
+  /** A run whose owner died, to be claimed again (`on_lost: rerun`). */
+  readonly lost?: Claim;
 }
 
 /** A job's trigger armed on a clock. */

@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -32,7 +33,45 @@ async function tdefer(args: string[], options: { cwd?: string } = {}) {
   return { stdout: fake.stdout(), stderr: fake.stderr(), code: fake.exitCode() };
 }
 
+/** The default ledger of a schedule file for a process without STATE_DIRECTORY or XDG_STATE_HOME. */
+const defaultLedgerOf = (file: string) =>
+  join(
+    homedir(),
+    ".local",
+    "state",
+    "tdefer",
+    `tdefer-${createHash("sha256").update(file).digest("hex").slice(0, 8)}.db`,
+  );
+
 describe("tdefer check", () => {
+  it("says where the ledger is, and each job's catch-up and on_lost rules", async () => {
+    const { dir, file } = scheduleDir(`name: backups
+state: state/backups.db
+jobs:
+  nightly:
+    cron: "0 3 * * *"
+    run: ./nightly.sh
+    catch_up: 6h
+  weekly:
+    cron: "0 4 * * 0"
+    run: ./weekly.sh
+    catch_up: { within: 8d, runs: all }
+    on_lost: rerun
+`);
+    const { stdout } = await tdefer(["check", file]);
+    const lines = stdout.split("\n");
+    expect(lines[1]).toBe(
+      `ledger: ${join(dir, "state", "backups.db")}, schedule "backups"; missed fires are recorded, and run only for jobs with catch_up`,
+    );
+    expect(lines).toContain("  nightly: catch_up latest within 6h");
+    expect(lines).toContain("  weekly: catch_up all within 8d · on_lost rerun");
+    const none = await tdefer(["check", file, "--state", "none", "--json"]);
+    expect(JSON.parse(none.stdout)).toMatchObject({
+      name: "backups",
+      ledger: "none (nothing is remembered)",
+    });
+  });
+
   it("summarises each job with its trigger, next fire in its zone, and options", async () => {
     const { file } = scheduleDir(SCHEDULE);
     const { stdout, code } = await tdefer(["check", file]);
@@ -40,6 +79,7 @@ describe("tdefer check", () => {
     expect(stdout).toBe(
       [
         `${file}: valid, 2 jobs (zone America/New_York)`,
+        `ledger: ${defaultLedgerOf(file)}, schedule "tdefer"; missed fires are recorded, and run only for jobs with catch_up`,
         "",
         'nightly  cron "30 2 * * *" (America/New_York)  next 2026-03-08 03:00:00-04:00 (in 19h)',
         "beat     every 6h                              next 2026-03-07 13:00:00-05:00 (in 6h)",

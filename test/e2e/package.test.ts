@@ -23,7 +23,9 @@ describe("the packed package, installed as the README's systemd section says", (
       { filename: string; files: { path: string }[] },
     ];
     expect(files.map((file) => file.path)).toContain("LICENSE");
-    // --offline: the dependencies come from the npm cache that installing this clone filled.
+    // --offline: the dependencies come from the npm cache that installing this clone filled. --ignore-scripts:
+    // the README's install also runs better-sqlite3's script, which fetches or compiles the native binding
+    // (network, or minutes); this test checks the package's contents, and --version loads no binding.
     const installed = npm(
       [
         "install",

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CliProcess } from "../helpers/cli.js";
+import { CliProcess, runCli } from "../helpers/cli.js";
 import { jsonEvents, sleep, writeSchedule } from "../helpers/procs.js";
 
 // DST transitions and wall-clock steps, end to end: the built binary runs under Debian's libfaketime
@@ -171,4 +171,49 @@ jobs:
       }, 30_000);
     },
   );
+
+  describe.skipIf(!LIBFAKETIME)(`the DST repeated hour across a restart (libfaketime)${SKIPPED}`, () => {
+    it("a fire of the first pass never runs again after a restart inside the second pass", async () => {
+      // 01:30 EDT is 05:30Z; the clocks go back at 06:00Z; 01:30 EST is 06:30Z. The ledger sits next to the file.
+      const file = writeSchedule(`timezone: America/New_York
+state: ledger.db
+jobs:
+  fixed:
+    cron: "30 1 * * *"
+    run: echo fixed
+    catch_up: 2h
+  hourly:
+    cron: "30 * * * *"
+    run: echo hourly
+    catch_up: 2h
+`);
+      const runUntil = async (at: string, pattern: RegExp) => {
+        const cli = underFaketime(["run", file, "--log-format", "json"], { at });
+        try {
+          await cli.waitFor(pattern, 15_000);
+          await sleep(500);
+        } finally {
+          cli.child.kill("SIGTERM");
+        }
+        const result = await cli.exited;
+        expect(result.code).toBe(0);
+        return result.stdout;
+      };
+      const first = await runUntil("2026-11-01 05:29:57", /"event":"finished","job":"fixed"/);
+      expect(startedOf(first, "fixed").map((e) => e.scheduled)).toEqual(["2026-11-01T05:30:00.000Z"]);
+      // Restarted inside the repeated hour (01:29:57 EST), just before its 01:30.
+      const second = await runUntil("2026-11-01 06:29:57", /"event":"finished","job":"hourly"/);
+      expect(startedOf(second, "fixed")).toEqual([]);
+      expect(startedOf(second, "hourly").map((e) => [e.scheduled])).toEqual([["2026-11-01T06:30:00.000Z"]]);
+      const history = await runCli(["history", "--file", file, "--json"]);
+      const records = jsonEvents(history.stdout).map(
+        (r) => `${r.job} ${r.scheduled_at} ${r.trigger} ${r.state}`,
+      );
+      expect(records).toEqual([
+        "hourly 2026-11-01T06:30:00.000Z schedule succeeded",
+        "fixed 2026-11-01T05:30:00.000Z schedule succeeded",
+        "hourly 2026-11-01T05:30:00.000Z schedule succeeded",
+      ]);
+    }, 40_000);
+  });
 });

@@ -1,6 +1,23 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+let stateFolders = 0;
+let stateRoot: string | undefined;
+/**
+ * A fresh state folder for one tdefer process (its default ledger lands there), so that no test leaves a ledger in
+ * the real home nor inherits one from another test. A test that wants a ledger across runs passes its own.
+ */
+export function freshStateHome(): string {
+  if (!stateRoot) {
+    const root = mkdtempSync(join(tmpdir(), "tdefer-state-"));
+    stateRoot = root;
+    process.on("exit", () => rmSync(root, { recursive: true, force: true }));
+  }
+  return join(stateRoot, String(stateFolders++));
+}
 
 export const BIN = fileURLToPath(new URL("../../bin/tdefer.js", import.meta.url));
 export const fixture = (name: string): string =>
@@ -23,7 +40,7 @@ export class CliProcess {
   constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
     this.child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      env: { ...process.env, NO_COLOR: "1", XDG_STATE_HOME: freshStateHome(), ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child.stdout!.setEncoding("utf8").on("data", (text: string) => {

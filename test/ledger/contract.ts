@@ -37,6 +37,21 @@ export function describeLedgerContract(name: string, open: OpenLedger): void {
       expect(await ledger.claim(claimOf("report", T0))).toBeDefined();
     });
 
+    it("keeps times in whole milliseconds, whatever fractions the clock gives", async () => {
+      nowMs = T0 + 0.6;
+      const claim = (await ledger.claim(claimOf("a", T0 + 1000.4, { leaseMs: 10.2 })))!;
+      expect(claim.scheduledAtMs).toBe(T0 + 1000);
+      await ledger.start({ ...claim, scheduledAtMs: T0 + 1000.4 }, { startedAtMs: T0 + 1000.7, lateMs: 0.3 });
+      expect(await ledger.get({ job: "a", scheduledAtMs: T0 + 1000.2 })).toMatchObject({
+        scheduledAtMs: T0 + 1000,
+        claimedAtMs: T0 + 1,
+        leaseUntilMs: T0 + 11,
+        startedAtMs: T0 + 1001,
+        lateMs: 0,
+        state: "running",
+      });
+    });
+
     it("gives every claim a larger fence than any before it", async () => {
       const fences: number[] = [];
       for (let i = 0; i < 5; i++)

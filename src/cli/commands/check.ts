@@ -9,6 +9,7 @@ import type { CheckOptions } from "../command-line.js";
 import { reportConfigError, ScheduleFileError } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
+import { describeState, type StateSelection, scheduleName, selectState } from "../state.js";
 
 /** `tdefer check`: validates the file and summarises each job; exit 78 when it is invalid. */
 export function checkCommand(file: string | undefined, options: CheckOptions, io: CliIO): void {
@@ -18,7 +19,12 @@ export function checkCommand(file: string | undefined, options: CheckOptions, io
     const nowMs = io.nowMs();
     path = schedulePath(file, options, io.cwd);
     const schedule = loadSchedule(path, options, { nowMs });
-    const summary = summarise(schedule, nowMs);
+    const state = selectState(schedule, {
+      ...(options.state !== undefined ? { flag: options.state } : {}),
+      env: io.env,
+      cwd: io.cwd,
+    });
+    const summary = summarise(schedule, nowMs, state);
     io.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, nowMs));
   } catch (error) {
     const problems = options.json ? problemsOf(error, path) : undefined;
@@ -87,9 +93,11 @@ interface JobOptions {
   user?: string;
   group?: string;
   env?: string[];
+  catch_up?: { within_ms: number; runs: "latest" | "all" };
+  on_lost?: "rerun";
 }
 
-function summarise(schedule: Schedule, nowMs: number) {
+function summarise(schedule: Schedule, nowMs: number, state: StateSelection) {
   const jobs = schedule.jobs.map((job): JobSummary => {
     const [next] = previewFires({ ...schedule, jobs: [job] }, { fromMs: nowMs, count: 1 });
     return {
@@ -115,6 +123,8 @@ function summarise(schedule: Schedule, nowMs: number) {
   return {
     file: schedule.file,
     valid: true,
+    name: scheduleName(schedule),
+    ledger: describeState(state),
     zone: schedule.zone,
     ...(schedule.maxParallel ? { max_parallel: schedule.maxParallel } : {}),
     jobs,
@@ -137,6 +147,8 @@ function optionsOf(job: JobSpec): JobOptions {
   if (job.group) options.group = job.group;
   const names = Object.keys(job.env);
   if (names.length > 0) options.env = names;
+  if (job.catchUp) options.catch_up = { within_ms: job.catchUp.withinMs, runs: job.catchUp.runs };
+  if (job.onLost === "rerun") options.on_lost = "rerun";
   return options;
 }
 
@@ -157,12 +169,20 @@ function optionWords(options: JobOptions): string[] {
   if (options.user) words.push(`user ${options.user}`);
   if (options.group) words.push(`group ${options.group}`);
   if (options.env) words.push(`env ${options.env.length} variable${options.env.length === 1 ? "" : "s"}`);
+  if (options.catch_up) {
+    words.push(`catch_up ${options.catch_up.runs} within ${formatDuration(options.catch_up.within_ms)}`);
+  }
+  if (options.on_lost) words.push(`on_lost ${options.on_lost}`);
   return words;
 }
 
 function render(summary: ReturnType<typeof summarise>, nowMs: number): string {
   const count = summary.jobs.length;
-  const lines = [`${summary.file}: valid, ${count} job${count === 1 ? "" : "s"} (zone ${summary.zone})`, ""];
+  const lines = [
+    `${summary.file}: valid, ${count} job${count === 1 ? "" : "s"} (zone ${summary.zone})`,
+    `ledger: ${summary.ledger}, schedule "${summary.name}"; missed fires are recorded, and run only for jobs with catch_up`,
+    "",
+  ];
   const rows = summary.jobs.map((job) => [
     job.name,
     job.trigger,

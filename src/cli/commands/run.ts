@@ -1,21 +1,32 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Reactor } from "../../clock/reactor.js";
+import { type Ledger, OutputTail, type RunRecord } from "../../ledger/ledger.js";
 import type { LogEvent, LogEventInput } from "../../log/events.js";
 import { formatJson } from "../../log/format-json.js";
+import type { RunJson, RunQuery } from "../../ops/api.js";
 import { DEFAULT_HTTP_ADDRESS, type HttpAddress, isLoopback, parseHttpAddress } from "../../ops/http.js";
 import type { Ops } from "../../ops/ops.js";
 import type { SystemdNotifier } from "../../ops/sd-notify.js";
+import type { JobControl } from "../../ops/view.js";
 import type { Schedule } from "../../schedule/types.js";
 import { Scheduler } from "../../scheduler/scheduler.js";
 import type { RunOptions } from "../command-line.js";
 import { configErrorLines, reportConfigError } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
 import type { CliIO } from "../io.js";
-import { startJobRun } from "../job-run.js";
+import { ledgerRecordOf, startJobRun } from "../job-run.js";
 import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
 import { notifyCommandRunner } from "../notify-command.js";
+import {
+  describeState,
+  openLedger,
+  ownerId,
+  ownerMayBeAlive,
+  type StateSelection,
+  selectState,
+} from "../state.js";
 import { checkRunnable } from "../trust.js";
 import { version } from "../version.js";
 
@@ -23,6 +34,7 @@ import { version } from "../version.js";
 export async function runCommand(file: string | undefined, options: RunOptions, io: CliIO): Promise<void> {
   let schedule: Schedule;
   let path: string;
+  let state: StateSelection;
   let http: HttpSettings | undefined;
   try {
     http = httpSettingsOf(options);
@@ -35,6 +47,11 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
     path = schedulePath(file, options, io.cwd);
     schedule = loadSchedule(path, options, { forRunning: true });
     checkRunnable(schedule, path);
+    state = selectState(schedule, {
+      ...(options.state !== undefined ? { flag: options.state } : {}),
+      env: io.env,
+      cwd: io.cwd,
+    });
   } catch (error) {
     io.setExitCode(reportConfigError(error, io.stderr));
     return;
@@ -53,7 +70,7 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
     io.setExitCode(2);
     return;
   }
-  io.setExitCode(await runSchedule(schedule, path, options, http, io));
+  io.setExitCode(await runSchedule(schedule, path, state, options, http, io));
 }
 
 interface HttpSettings {
@@ -89,6 +106,7 @@ function httpSettingsOf(options: RunOptions): HttpSettings | undefined {
 async function runSchedule(
   schedule: Schedule,
   path: string,
+  state: StateSelection,
   options: RunOptions,
   http: HttpSettings | undefined,
   io: CliIO,
@@ -115,16 +133,30 @@ async function runSchedule(
       log.emitAt({ event: "error", level: "error", message: `internal error: ${String(error)}` }, Date.now()),
   });
   const emitNow = (event: LogEventInput) => log.emitAt(event, reactor.wallNow());
+  let ledger: Ledger | undefined;
+  try {
+    ledger = openLedger(state, schedule, { now: () => reactor.wallNow() });
+  } catch (error) {
+    // A ledger that cannot be used is refused at start: never a silent run without memory.
+    reactor.close();
+    await log.close();
+    return reportConfigError(error, io.stderr);
+  }
   // systemd's notification variables are tdefer's, not its jobs' (sd_notify's unset_environment).
   const jobEnv: NodeJS.ProcessEnv = { ...io.env };
   for (const key of ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]) delete jobEnv[key];
   const scheduler = new Scheduler({
     clock: reactor,
     emit: (event) => log.emit(event),
+    ...(ledger ? { ledger, owner: ownerId(), ownerAlive: ownerMayBeAlive } : {}),
     startRun: (job, context) => {
-      const run = startJobRun(job, context, { reactor, log, env: jobEnv });
+      const tail = ledger ? new OutputTail() : undefined;
+      const run = startJobRun(job, context, { reactor, log, env: jobEnv, ...(tail ? { tail } : {}) });
       return {
-        done: run.done.then((result) => ({ killedHard: result.killedHard })),
+        done: run.done.then((result) => ({
+          killedHard: result.killedHard,
+          record: ledgerRecordOf(result, tail),
+        })),
         stop: (reason) => run.stop(reason),
         kill: (reason) => run.kill(reason),
       };
@@ -137,7 +169,8 @@ async function runSchedule(
     const { Ops } = await import("../../ops/ops.js");
     ops = new Ops({
       clock: reactor,
-      control: scheduler,
+      control: ledger ? persistingPauses(scheduler, ledger, emitNow) : scheduler,
+      ...(ledger ? { history: ledgerHistory(ledger) } : {}),
       formatEvent: formatJson,
       notify: {
         runCommand: notifyCommandRunner(reactor, jobEnv),
@@ -145,7 +178,13 @@ async function runSchedule(
         schedule: path,
         warn: (message, job) => emitNow({ event: "warning", level: "warn", job, message }),
       },
-      info: { version, file: path, zone: schedule.zone, startedMs: reactor.wallNow(), ledger: "none" },
+      info: {
+        version,
+        file: path,
+        zone: schedule.zone,
+        startedMs: reactor.wallNow(),
+        ledger: describeState(state),
+      },
       onError: (error) =>
         emitNow({ event: "error", level: "error", message: `HTTP handler failed: ${String(error)}` }),
     });
@@ -193,7 +232,13 @@ async function runSchedule(
     }
   }
 
-  emitNow({ event: "loaded", level: "info", file: path, jobs: schedule.jobs.length });
+  emitNow({
+    event: "loaded",
+    level: "info",
+    file: path,
+    jobs: schedule.jobs.length,
+    state: describeState(state),
+  });
   for (const warning of schedule.warnings) {
     emitNow({
       event: "warning",
@@ -249,7 +294,20 @@ async function runSchedule(
   const forTimer =
     options.for !== undefined ? reactor.callLater(options.for, () => stop("--for")) : undefined;
 
-  scheduler.start(schedule);
+  if (ledger) {
+    try {
+      // Paused over the API before a restart: still paused.
+      const jobs = await ledger.jobs();
+      scheduler.setPaused(jobs.filter((job) => job.pausedAtMs !== null).map((job) => job.job));
+    } catch (error) {
+      emitNow({
+        event: "error",
+        level: "error",
+        message: `the ledger failed reading paused jobs: ${String(error)}`,
+      });
+    }
+  }
+  await scheduler.start(schedule);
   ops?.setReady(true);
   systemd?.ready();
   // Runs until nothing is left to fire and nothing runs, or until a stop has begun.
@@ -262,9 +320,77 @@ async function runSchedule(
   process.off("SIGINT", onSigint);
   process.off("SIGTERM", onSigterm);
   process.off("SIGHUP", reload);
+  await scheduler.ledgerSettled();
+  await ledger?.close();
   reactor.close();
   await log.close();
   removeLastResort();
   // A log that could not be written is a runtime failure: the output it dropped is lost.
   return result.killed > 0 || logFailed || internalError ? 1 : 0;
+}
+
+/** The scheduler as operations control it, with pause and resume kept in the ledger to outlive a restart. */
+function persistingPauses(
+  scheduler: Scheduler,
+  ledger: Ledger,
+  emitNow: (event: LogEventInput) => void,
+): JobControl {
+  const keep = (name: string, paused: boolean): void => {
+    Promise.resolve()
+      .then(() => ledger.setPaused(name, paused))
+      .catch((error: unknown) =>
+        emitNow({
+          event: "error",
+          level: "error",
+          job: name,
+          message: `the ledger failed keeping the pause: ${String(error)}`,
+        }),
+      );
+  };
+  return {
+    jobViews: () => scheduler.jobViews(),
+    runNow: (name) => scheduler.runNow(name),
+    pause: (name) => {
+      const known = scheduler.pause(name);
+      if (known) keep(name, true);
+      return known;
+    },
+    resume: (name) => {
+      const known = scheduler.resume(name);
+      if (known) keep(name, false);
+      return known;
+    },
+  };
+}
+
+/** The API's and page's recent runs, read from the ledger (final records only; running ones show as running). */
+function ledgerHistory(ledger: Ledger): (query: RunQuery) => Promise<readonly RunJson[]> {
+  return async (query) => {
+    const records = await ledger.history({
+      ...(query.job !== undefined ? { jobs: [query.job] } : {}),
+      ...(query.failed ? { failedOnly: true } : {}),
+      limit: query.limit,
+    });
+    return records.map(runJsonOf);
+  };
+}
+
+function runJsonOf(record: RunRecord): RunJson {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    job: record.job,
+    run: record.runId ?? "",
+    trigger: record.trigger,
+    result: record.state,
+    exit_code: record.exitCode,
+    signal: record.signal,
+    scheduled_at: new Date(record.scheduledAtMs).toISOString(),
+    started_at: iso(record.startedAtMs),
+    finished_at: iso(record.finishedAtMs),
+    duration_ms: record.durationMs,
+    late_ms: record.lateMs,
+    attempts: record.attempts,
+    ...(record.reason !== null ? { reason: record.reason } : {}),
+    ...(record.outputTail !== null ? { output_tail: record.outputTail.split("\n") } : {}),
+  };
 }

@@ -1,17 +1,20 @@
 import { statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
+import type { DelayedCall } from "../../clock/clock.js";
 import { Reactor } from "../../clock/reactor.js";
+import { type Awaitable, type Ledger, OutputTail } from "../../ledger/ledger.js";
 import type { RunResult } from "../../runner/run-job.js";
-import type { JobSpec } from "../../schedule/types.js";
-import { defaultRunId } from "../../scheduler/scheduler.js";
+import type { JobSpec, Schedule } from "../../schedule/types.js";
+import { DEFAULT_LEASE_MS, defaultRunId } from "../../scheduler/scheduler.js";
 import type { TriggerOptions } from "../command-line.js";
 import { loadScheduleFile, reportConfigError } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
 import type { CliIO } from "../io.js";
-import { startJobRun } from "../job-run.js";
+import { ledgerRecordOf, startJobRun } from "../job-run.js";
 import { stopOnInternalError } from "../last-resort.js";
-import { createLogOutput } from "../log-output.js";
+import { createLogOutput, type LogOutput } from "../log-output.js";
+import { openLedger, ownerId, type StateSelection, selectState } from "../state.js";
 import { checkRunnable } from "../trust.js";
 
 /** `tdefer trigger`: runs one job now, in the foreground; exits with its status. */
@@ -22,13 +25,15 @@ export async function triggerCommand(
   io: CliIO,
 ): Promise<void> {
   let job: JobSpec | undefined;
+  let schedule: Schedule;
+  let state: StateSelection;
   if (file === undefined && options.crontab === undefined && isFile(resolve(io.cwd, name))) {
     io.setExitCode(missingJobName(resolve(io.cwd, name), io));
     return;
   }
   try {
     const path = schedulePath(file, options, io.cwd);
-    const schedule = loadSchedule(path, options, { forRunning: true, warnings: false });
+    schedule = loadSchedule(path, options, { forRunning: true, warnings: false });
     checkRunnable(schedule, path);
     job = schedule.jobs.find((candidate) => candidate.name === name);
     if (!job) {
@@ -38,14 +43,55 @@ export async function triggerCommand(
       io.setExitCode(2);
       return;
     }
+    state = selectState(schedule, {
+      ...(options.state !== undefined ? { flag: options.state } : {}),
+      env: io.env,
+      cwd: io.cwd,
+    });
   } catch (error) {
     io.setExitCode(reportConfigError(error, io.stderr));
     return;
   }
-  const log = createLogOutput(io, options.logFormat, options.color);
   const reactor = new Reactor();
-  const context = { runId: defaultRunId(), scheduledMs: reactor.wallNow() };
-  const run = startJobRun(job, context, { reactor, log, env: io.env });
+  let ledger: Ledger | undefined;
+  try {
+    ledger = openLedger(state, schedule, { now: () => reactor.wallNow() });
+  } catch (error) {
+    reactor.close();
+    io.setExitCode(reportConfigError(error, io.stderr));
+    return;
+  }
+  const log = createLogOutput(io, options.logFormat, options.color);
+  const scheduledMs = reactor.wallNow();
+  const runId = defaultRunId();
+  // Recorded as any run (trigger: manual), so that history and the status page show it.
+  const claim = ledger
+    ? await recordSafely(log, reactor, ledger.location, () =>
+        ledger.claim({
+          job: job.name,
+          scheduledAtMs: scheduledMs,
+          trigger: "manual",
+          runId,
+          owner: ownerId(),
+          leaseMs: DEFAULT_LEASE_MS,
+        }),
+      )
+    : undefined;
+  const context = { runId, scheduledMs, ...(claim ? { fence: claim.fence } : {}) };
+  const tail = claim ? new OutputTail() : undefined;
+  const run = startJobRun(job, context, { reactor, log, env: io.env, ...(tail ? { tail } : {}) });
+  if (ledger && claim) {
+    const startedAtMs = reactor.wallNow();
+    await recordSafely(log, reactor, ledger.location, () =>
+      ledger.start(claim, { startedAtMs, lateMs: Math.max(0, startedAtMs - scheduledMs) }),
+    );
+  }
+  const renewal =
+    ledger && claim
+      ? setLeaseRenewal(reactor, () =>
+          recordSafely(log, reactor, ledger.location, () => ledger.renew(claim, DEFAULT_LEASE_MS)),
+        )
+      : undefined;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signals++ === 0) run.stop(`tdefer received ${signal}`);
@@ -60,12 +106,62 @@ export async function triggerCommand(
     else run.kill("tdefer had another internal error");
   });
   const result = await run.done;
+  renewal?.stop();
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
+  if (ledger && claim) {
+    const finishedAtMs = reactor.wallNow();
+    await recordSafely(log, reactor, ledger.location, () =>
+      ledger.finish(claim, { ...ledgerRecordOf(result, tail), finishedAtMs }),
+    );
+  }
+  await ledger?.close();
   reactor.close();
   await log.close();
   removeLastResort();
   io.setExitCode(internalError ? 1 : exitStatusOf(result));
+}
+
+/** Calls the ledger; a failure is logged at error level and the run goes ahead. */
+async function recordSafely<T>(
+  log: LogOutput,
+  reactor: Reactor,
+  location: string,
+  call: () => Awaitable<T>,
+): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    log.emitAt(
+      {
+        event: "error",
+        level: "error",
+        message: `the ledger (${location}) failed: ${error instanceof Error ? error.message : String(error)}`,
+      },
+      reactor.wallNow(),
+    );
+    return undefined;
+  }
+}
+
+/** Renews the run's lease every third of it, through the reactor. */
+function setLeaseRenewal(reactor: Reactor, renew: () => Promise<unknown>): { stop(): void } {
+  let call: DelayedCall | undefined;
+  let stopped = false;
+  const arm = (): void => {
+    call = reactor.callLater(DEFAULT_LEASE_MS / 3, () => {
+      void renew().then(() => {
+        if (!stopped) arm();
+      });
+    });
+  };
+  arm();
+  return {
+    stop: () => {
+      stopped = true;
+      if (call?.active()) call.cancel();
+    },
+  };
 }
 
 function isFile(path: string): boolean {
