@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { cosmiconfigSync } from "cosmiconfig";
@@ -7,6 +6,7 @@ import { LedgerError } from "../ledger/ledger.js";
 import type { Schedule } from "../schedule/types.js";
 import { loadScheduleText, type ValidateOptions } from "../schedule/validate.js";
 import { systemZone } from "../schedule/zone.js";
+import { readRegularFile, runningUid, UntrustedFileError } from "./trusted-file.js";
 
 /** Where `tdefer` looks for a schedule file when none is named, from the working directory up to home. */
 export const SEARCH_PLACES = [
@@ -46,28 +46,41 @@ export function findScheduleFile(given: string | undefined, cwd = process.cwd())
   return found.filepath;
 }
 
-/** Reads and validates a schedule file; throws ScheduleFileError or ScheduleErrors. */
-export function loadScheduleFile(file: string, options: Partial<ValidateOptions> = {}): Schedule {
+/**
+ * Reads and validates a schedule file; throws ScheduleFileError or ScheduleErrors. Only a regular file is read,
+ * through one descriptor and at most MAX_FILE_BYTES of it. With `trusted` (the default when `forRunning`), the
+ * file, the folders on the way and any symbolic link must pass the trust rules (checkTrustedPath), checked on
+ * the descriptor that is read.
+ */
+export function loadScheduleFile(
+  file: string,
+  options: Partial<ValidateOptions> & { readonly trusted?: boolean } = {},
+): Schedule {
+  const trustUid = (options.trusted ?? options.forRunning ?? false) ? runningUid() : undefined;
   let text: string;
   try {
-    const stat = statSync(file);
-    if (stat.isDirectory()) {
+    text = readRegularFile(file, {
+      maxBytes: MAX_FILE_BYTES,
+      ...(trustUid !== undefined ? { trustUid } : {}),
+    }).toString("utf8");
+  } catch (error) {
+    if (error instanceof UntrustedFileError && error.isFolder) {
       throw new ScheduleFileError(
         `${file} is a directory, not a schedule file\n  hint: name the file in it, e.g. ${join(file, "schedules.yaml")}`,
       );
     }
-    const size = stat.size;
-    if (size > MAX_FILE_BYTES) {
-      throw new ScheduleFileError(
-        `${file}: the file is ${size} bytes; a schedule file may have at most ${MAX_FILE_BYTES}`,
-      );
-    }
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if (error instanceof ScheduleFileError) throw error;
+    if (error instanceof UntrustedFileError) throw new ScheduleFileError(error.message);
     const code = (error as NodeJS.ErrnoException).code;
     const why =
-      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "ENOTDIR"
+            ? "a part of the path is not a folder"
+            : code === "ELOOP"
+              ? "too many symbolic links"
+              : (error as Error).message;
     throw new ScheduleFileError(`${file}: cannot read the schedule file: ${why}`);
   }
   screenText(text, file);

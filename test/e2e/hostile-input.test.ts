@@ -1,4 +1,5 @@
-import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, renameSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -97,5 +98,51 @@ describe("YAML bombs are refused quickly, with exit 78", () => {
     );
     expect(result.ms).toBeLessThan(10_000);
     expect(result.peakMb).toBeLessThan(300);
+  });
+});
+
+describe("a schedule file that is not a regular file is refused before it is read", () => {
+  it("/dev/zero: exit 78 at once, saying what it is, without reading it", async () => {
+    for (const command of [["check"], ["next"], ["run"], ["trigger", "x"]]) {
+      const result = await measured([...command, "/dev/zero"]);
+      expect(result.code).toBe(78);
+      expect(result.stderr).toBe(
+        "tdefer: /dev/zero: not a regular file but a character device; a schedule file must be a regular file\n  hint: name the file itself\n",
+      );
+      expect(result.ms).toBeLessThan(10_000);
+      expect(result.peakMb).toBeLessThan(300);
+    }
+  });
+
+  it("a FIFO with no writer: exit 78, no hang", async () => {
+    const fifo = join(dir, "fifo.yaml");
+    execFileSync("mkfifo", [fifo]);
+    for (const command of [["check"], ["run"]]) {
+      const result = await measured([...command, fifo]);
+      expect(result.code).toBe(78);
+      expect(result.stderr).toContain(`${fifo}: not a regular file but a FIFO (named pipe)`);
+      expect(result.ms).toBeLessThan(10_000);
+    }
+  });
+
+  it("on SIGHUP, a link now pointing at /dev/zero is refused; the old schedule runs on and SIGTERM still stops it", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "tdefer-devzero-"));
+    const real = join(folder, "real.yaml");
+    writeFileSync(real, "jobs:\n  ticker:\n    every: 200ms\n    run: echo tick\n");
+    const link = join(folder, "tdefer.yaml");
+    symlinkSync(real, link);
+    const cli = new CliProcess(["run", link, "--log-format", "json"]);
+    await cli.waitFor('"line":"tick"');
+    symlinkSync("/dev/zero", `${link}.new`);
+    renameSync(`${link}.new`, link);
+    cli.child.kill("SIGHUP");
+    await cli.waitFor("reload_refused");
+    const ticks = cli.stdout.split('"line":"tick"').length;
+    await cli.waitFor(new RegExp(`("line":"tick"[\\s\\S]*){${ticks}}`));
+    cli.child.kill("SIGTERM");
+    const result = await cli.exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("/dev/zero: not a regular file but a character device");
+    expect(statusKb(cli.child.pid!, "VmRSS")).toBeUndefined();
   });
 });

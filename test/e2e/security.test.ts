@@ -1,8 +1,18 @@
-import { chmodSync, chownSync, existsSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
-import { writeSchedule } from "../helpers/procs.js";
+import { CliProcess, runCli } from "../helpers/cli.js";
+import { jsonEvents, sleep, writeSchedule } from "../helpers/procs.js";
 
 // What tdefer promises about privileges, trust, secrets and shells, checked against the built binary.
 
@@ -90,6 +100,128 @@ describe.concurrent("security", () => {
       );
     });
   });
+
+  describe.skipIf(!isRoot || !nobody)(
+    `the folders and links on the way to the schedule file, when running as root${ROOT_ONLY}`,
+    () => {
+      const yaml = "jobs:\n  x:\n    after: 0s\n    run: echo ran\n";
+
+      /** A root-owned folder (mode `mode`) in a private temporary folder, holding a root 0644 schedule file. */
+      function fileInFolder(mode: number): { folder: string; file: string } {
+        const folder = join(dirname(writeSchedule("")), "schedules");
+        mkdirSync(folder);
+        chmodSync(folder, mode);
+        const file = join(folder, "tdefer.yaml");
+        writeFileSync(file, yaml, { mode: 0o644 });
+        return { folder, file };
+      }
+
+      it("refuses a root file in a folder that others can write (0777, not sticky), naming the folder", async () => {
+        const { folder, file } = fileInFolder(0o777);
+        for (const command of [
+          ["run", file],
+          ["trigger", "x", file],
+        ]) {
+          const result = await runCli(command);
+          expect(result.code).toBe(78);
+          expect(result.stdout).toBe("");
+          expect(result.stderr).toBe(
+            `tdefer: ${folder}: refusing to run as root the schedule file ${file} from a folder that group or others can write (mode 777): they could replace it\n  hint: sudo chmod go-w ${folder} (or chmod +t, as /tmp has)\n`,
+          );
+        }
+      });
+
+      it("runs a root file in a sticky folder that others can write (as /tmp is)", async () => {
+        const { file } = fileInFolder(0o1777);
+        const result = await runCli(["trigger", "x", file, "--log-format", "plain"]);
+        expect(result.stderr).toBe("");
+        expect(result.code).toBe(0);
+        expect(result.stdout).toContain("| ran");
+      });
+
+      it("refuses a root file in a folder owned by nobody, exit 78", async () => {
+        const { folder, file } = fileInFolder(0o755);
+        chownSync(folder, nobody!.uid, nobody!.gid);
+        const result = await runCli(["run", file]);
+        expect(result.code).toBe(78);
+        expect(result.stdout).toBe("");
+        expect(result.stderr).toBe(
+          `tdefer: ${folder}: refusing to run as root the schedule file ${file} from a folder owned by uid ${nobody!.uid}: its owner could replace what is inside\n  hint: keep the schedule file in a folder owned by root, or sudo chown root ${folder}\n`,
+        );
+      });
+
+      it("refuses a symbolic link owned by nobody that points at a root file, and follows one owned by root", async () => {
+        const { folder, file } = fileInFolder(0o755);
+        const link = join(folder, "link.yaml");
+        symlinkSync(file, link);
+        const followed = await runCli(["trigger", "x", link, "--log-format", "plain"]);
+        expect(followed.stderr).toBe("");
+        expect(followed.stdout).toContain("| ran");
+        lchownSync(link, nobody!.uid, nobody!.gid);
+        const result = await runCli(["run", link]);
+        expect(result.code).toBe(78);
+        expect(result.stdout).toBe("");
+        expect(result.stderr).toContain(
+          `tdefer: ${link}: refusing to run as root the schedule file ${link} through a symbolic link owned by uid ${nobody!.uid}: its owner could point it at another file\n`,
+        );
+      });
+
+      it("applies the same rules on SIGHUP: refuses the reload, keeps the old schedule, says which path failed", async () => {
+        const { folder, file } = fileInFolder(0o755);
+        writeFileSync(file, "jobs:\n  ticker:\n    every: 200ms\n    run: echo tick\n");
+        const cli = new CliProcess(["run", file, "--log-format", "json"]);
+        await cli.waitFor('"line":"tick"');
+        writeFileSync(file, "jobs:\n  evil:\n    every: 200ms\n    run: echo evil\n");
+        chmodSync(folder, 0o777);
+        cli.child.kill("SIGHUP");
+        await cli.waitFor("reload_refused");
+        const ticks = cli.stdout.split('"line":"tick"').length;
+        await cli.waitFor(new RegExp(`("line":"tick"[\\s\\S]*){${ticks}}`));
+        cli.child.kill("SIGTERM");
+        const result = await cli.exited;
+        expect(result.code).toBe(0);
+        const refused = jsonEvents(result.stdout).find((e) => e.event === "reload_refused");
+        expect(refused.errors[0]).toContain(`${folder}: refusing to run as root the schedule file ${file}`);
+        expect(result.stdout).not.toContain("evil");
+      });
+
+      it("never runs a file swapped in while reloads arrive: what is checked is what is read", async () => {
+        // Root swaps a root-owned file and a nobody-owned one under the same name (rename is atomic) while
+        // SIGHUPs arrive: a check by path after the read let the nobody file through.
+        const { folder, file } = fileInFolder(0o755);
+        writeFileSync(file, "jobs:\n  good:\n    every: 1h\n    run: echo good\n");
+        const trusted = join(folder, "trusted.yaml");
+        const hostile = join(folder, "hostile.yaml");
+        writeFileSync(trusted, "jobs:\n  good:\n    every: 1h\n    run: echo good\n", { mode: 0o644 });
+        writeFileSync(hostile, "jobs:\n  evil:\n    every: 1h\n    run: echo evil\n", { mode: 0o644 });
+        const cli = new CliProcess(["run", file, "--log-format", "json"]);
+        await cli.waitFor('"event":"scheduled"');
+        const swapper = spawn(
+          "sh",
+          [
+            "-c",
+            `i=0; while [ $i -lt 4000 ]; do cp -p "$1" "$3.a"; mv -f "$3.a" "$3"; cp -p "$2" "$3.b"; chown ${nobody!.uid} "$3.b"; mv -f "$3.b" "$3"; i=$((i+1)); done`,
+            "swapper",
+            trusted,
+            hostile,
+            file,
+          ],
+          { stdio: "ignore" },
+        );
+        const swapped = new Promise((resolve) => swapper.on("exit", resolve));
+        const hups = setInterval(() => cli.child.kill("SIGHUP"), 5);
+        await Promise.race([swapped, sleep(4_000)]);
+        clearInterval(hups);
+        swapper.kill("SIGKILL");
+        await swapped;
+        cli.child.kill("SIGTERM");
+        const result = await cli.exited;
+        const events = jsonEvents(result.stdout);
+        expect(events.filter((e) => e.event === "reload_refused").length).toBeGreaterThan(0);
+        expect(result.stdout).not.toContain("evil");
+      });
+    },
+  );
 
   describe("environment values never reach the log", () => {
     it("neither in json nor in plain output of run and trigger, nor in check or next", async () => {
