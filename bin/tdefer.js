@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// A listener on SIGUSR1 keeps Node from opening its inspector (a debugger any local user could reach) on that
+// signal: installed first, before the CLI loads, and never removed. tdefer ignores SIGUSR1.
+process.on("SIGUSR1", () => {});
 // Thin launcher: the CLI lives in dist/ (built by `npm install` through `prepare`).
 import("../dist/cli/main.js")
   .then((cli) => cli.main(process.argv))

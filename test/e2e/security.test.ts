@@ -12,7 +12,7 @@ import {
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CliProcess, runCli } from "../helpers/cli.js";
-import { jsonEvents, sleep, writeSchedule } from "../helpers/procs.js";
+import { jsonEvents, listeningPorts, sleep, writeSchedule } from "../helpers/procs.js";
 
 // What tdefer promises about privileges, trust, secrets and shells, checked against the built binary.
 
@@ -222,6 +222,37 @@ describe.concurrent("security", () => {
       });
     },
   );
+
+  describe("SIGUSR1 never opens Node's inspector", () => {
+    it("a running `tdefer run` ignores SIGUSR1: it lives on, and listens on no port (not 9229)", async () => {
+      const file = writeSchedule("jobs:\n  ticker:\n    every: 200ms\n    run: echo tick\n");
+      const cli = new CliProcess(["run", file, "--log-format", "plain"]);
+      await cli.waitFor("| tick");
+      cli.child.kill("SIGUSR1");
+      cli.child.kill("SIGUSR1");
+      const ticks = cli.stdout.split("| tick").length;
+      await cli.waitFor(new RegExp(`(\\| tick[\\s\\S]*){${ticks + 1}}`));
+      expect(listeningPorts(cli.child.pid!)).toEqual([]);
+      expect(cli.stderr).not.toContain("Debugger");
+      cli.child.kill("SIGTERM");
+      const result = await cli.exited;
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe("");
+    });
+
+    it("nor does `tdefer trigger` while its job runs", async () => {
+      const file = writeSchedule("jobs:\n  slow:\n    every: 1h\n    run: echo begun; sleep 2; echo done\n");
+      const cli = new CliProcess(["trigger", "slow", file, "--log-format", "plain"]);
+      await cli.waitFor("| begun");
+      cli.child.kill("SIGUSR1");
+      await sleep(500);
+      expect(listeningPorts(cli.child.pid!)).toEqual([]);
+      const result = await cli.exited;
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("| done");
+      expect(result.stderr).toBe("");
+    });
+  });
 
   describe("environment values never reach the log", () => {
     it("neither in json nor in plain output of run and trigger, nor in check or next", async () => {
