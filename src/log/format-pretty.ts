@@ -38,15 +38,40 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
   const outputHeads = new OutputHeadCache(chalk, head);
 
   return (event) => {
-    if (event.event === "output") return outputHeads.get(event) + event.line;
+    if (event.event === "output") return outputHeads.get(event) + escapeControls(event.line);
     const who =
       "run" in event
-        ? `${chalk.cyan(event.job)}[${event.run}] `
+        ? `${chalk.cyan(escapeControls(event.job))}[${escapeControls(event.run)}] `
         : "job" in event && event.job
-          ? `${chalk.cyan(event.job)} `
+          ? `${chalk.cyan(escapeControls(event.job))} `
           : "";
-    return head(event) + who + paint[event.level](describe(event));
+    return head(event) + who + paint[event.level](escapeControls(describe(event)));
   };
+}
+
+/**
+ * The control characters a terminal or the journal would act on: C0 but tab, DEL, and C1 (U+0080–U+009F, which
+ * some terminals read as ESC sequences). A NUL ends a journal record (the rest would be a forged line of its own,
+ * priority prefix included); ESC starts colours and cursor moves; a lone CR overwrites what is on screen.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from outside (job output, names, messages) made safe for a terminal and the journal: each control character
+ * becomes `\xNN` (C0, DEL), as invalid UTF-8 bytes already are, or `\u00NN` (C1). Colours come only from tdefer.
+ */
+export function escapeControls(text: string): string {
+  return CONTROL.test(text) ? text.replace(CONTROLS, escapeControl) : text;
+}
+
+function escapeControl(char: string): string {
+  const code = char.charCodeAt(0);
+  return code < 0x80
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 function priorityOf(event: LogEvent): string {
@@ -78,7 +103,7 @@ class OutputHeadCache {
       this.run = run;
       this.stream = stream;
       const mark = stream === "stderr" ? this.chalk.red("!") : this.chalk.gray("|");
-      this.text = `${this.head(event)}${this.chalk.cyan(job)}[${run}] ${mark} `;
+      this.text = `${this.head(event)}${this.chalk.cyan(escapeControls(job))}[${escapeControls(run)}] ${mark} `;
     }
     return this.text;
   }

@@ -254,6 +254,43 @@ describe.concurrent("security", () => {
     });
   });
 
+  describe("job output cannot forge log lines", () => {
+    // A job printing NUL (which ends a journal record), a forged priority, a lone CR, ESC sequences, a C1 CSI.
+    const hostileJob = `jobs:
+  hostile:
+    every: 1h
+    run: printf 'a\\000<0>forged\\rover\\033[2J\\033[31mred\\302\\233x\\n' >&2; printf 'b\\000<0>forged2\\n'
+`;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character but a newline may reach the log
+    const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+
+    it("under the journal (JOURNAL_STREAM), every line carries tdefer's prefix and no control character passes", async () => {
+      const file = writeSchedule(hostileJob);
+      const result = await runCli(["trigger", "hostile", file], { env: { JOURNAL_STREAM: "8:123" } });
+      expect(result.code).toBe(0);
+      expect(result.stdout).not.toMatch(CONTROL);
+      const lines = result.stdout.trimEnd().split("\n");
+      for (const line of lines) expect(line).toMatch(/^<[3-7]>hostile\[/);
+      expect(
+        lines.filter((line) => line.startsWith("<3>hostile[")).map((line) => line.split("] ")[1]),
+      ).toContain("! a\\x00<0>forged\\x0dover\\x1b[2J\\x1b[31mred\\u009bx");
+      expect(result.stdout).toMatch(/^<6>hostile\[\w+\] \| b\\x00<0>forged2$/m);
+    });
+
+    it("in plain and pretty, the terminal gets no control character from a job; colours are tdefer's own", async () => {
+      const file = writeSchedule(hostileJob);
+      const plain = await runCli(["trigger", "hostile", file, "--log-format", "plain"]);
+      expect(plain.stdout).not.toMatch(CONTROL);
+      expect(plain.stdout).toContain("| b\\x00<0>forged2\n");
+      const pretty = await runCli(["trigger", "hostile", file, "--log-format", "pretty"], {
+        env: { NO_COLOR: "", FORCE_COLOR: "1" },
+      });
+      expect(pretty.stdout).toContain("\u001b[");
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: tdefer's own colours (SGR sequences)
+      expect(pretty.stdout.replace(/\u001b\[[0-9;]*m/g, "")).not.toMatch(CONTROL);
+    });
+  });
+
   describe("environment values never reach the log", () => {
     it("neither in json nor in plain output of run and trigger, nor in check or next", async () => {
       const file = writeSchedule(`env:

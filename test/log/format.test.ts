@@ -216,6 +216,59 @@ describe("pretty and plain formats", () => {
   });
 });
 
+describe("job output cannot forge log lines or drive the terminal (pretty, plain, journal)", () => {
+  const formats = {
+    plain: createPrettyFormatter({ colorLevel: 0 }),
+    pretty: createPrettyFormatter({ colorLevel: 3 }),
+    journal: createPrettyFormatter({ colorLevel: 0, journal: true }),
+  };
+  // NUL splits a journal record; ESC starts a colour or cursor move; a lone CR overwrites the line on a
+  // terminal; BS erases; U+009B is a one-character CSI to some terminals; DEL.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach a line
+  const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: tdefer's own colours (SGR sequences)
+  const SGR = /\u001b\[[0-9;]*m/g;
+  const hostile = "ok\u0000<0>forged\rover\u001b[2J\u001b[31mred\bx\u009b1m\u007f\u0007end";
+
+  for (const [name, format] of Object.entries(formats)) {
+    it(`${name}: escapes NUL, CR, ESC, BS, BEL, DEL and C1 controls in output as \\xNN (\\u00NN for C1); a tab stays`, () => {
+      const text = format(output(`${hostile}\tcol`));
+      const line = text.slice(text.indexOf("ok"));
+      expect(text.slice(0, text.indexOf("ok")).replace(SGR, "")).toMatch(/\| $/);
+      expect(line).toBe("ok\\x00<0>forged\\x0dover\\x1b[2J\\x1b[31mred\\x08x\\u009b1m\\x7f\\x07end\tcol");
+      expect(line).not.toMatch(CONTROL);
+    });
+
+    it(`${name}: escapes controls in every other text that reaches a line (messages, reasons, job names)`, () => {
+      for (const event of [
+        { timeMs: T, level: "warn", event: "warning", message: `w${hostile}` },
+        { timeMs: T, level: "error", event: "reload_refused", errors: [`e${hostile}`] },
+        { timeMs: T, level: "info", event: "skipped", job: `j${hostile}`, reason: `r${hostile}` },
+        { ...started, job: `j${hostile}`, run: `r${hostile}` },
+      ] as LogEvent[]) {
+        const text = format(event);
+        // Only tdefer's own colours may remain: strip those SGR sequences, then nothing may be left.
+        const own = name === "pretty" ? text.replace(SGR, "") : text;
+        expect(own).not.toMatch(CONTROL);
+        expect(own).toContain("\\x00<0>forged");
+      }
+    });
+  }
+
+  it("pretty: the only ANSI sequences are tdefer's own colours", () => {
+    const text = formats.pretty(output(hostile, "stderr"));
+    // grey time, cyan job, red "!": each on and off.
+    expect(text.match(SGR)).toEqual([
+      "\u001b[90m",
+      "\u001b[39m",
+      "\u001b[36m",
+      "\u001b[39m",
+      "\u001b[31m",
+      "\u001b[39m",
+    ]);
+  });
+});
+
 describe("colorLevel", () => {
   const tty = { isTTY: true };
   it("turns colour off for NO_COLOR and --no-color, even on a terminal or when forced", () => {
