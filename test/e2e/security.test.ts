@@ -71,23 +71,24 @@ describe.concurrent("security", () => {
   describe.skipIf(!isRoot)(`a schedule file only root may change, when running as root${ROOT_ONLY}`, () => {
     const yaml = "jobs:\n  x:\n    after: 0s\n    run: echo ran\n";
 
-    it("refuses a group- or other-writable file, saying why and how to fix it, exit 78", async () => {
-      for (const mode of [0o664, 0o646]) {
+    it.each([
+      [0o664, "run"],
+      [0o664, "trigger"],
+      [0o646, "run"],
+      [0o646, "trigger"],
+    ])(
+      "refuses a group- or other-writable file (mode %o, %s), saying why and how to fix it, exit 78",
+      async (mode, command) => {
         const file = writeSchedule(yaml);
         chmodSync(file, mode);
-        for (const command of [
-          ["run", file],
-          ["trigger", "x", file],
-        ]) {
-          const result = await runCli(command);
-          expect(result.code).toBe(78);
-          expect(result.stdout).toBe("");
-          expect(result.stderr).toBe(
-            `tdefer: ${file}: refusing to run as root a schedule file that group or others can write (mode ${mode.toString(8)})\n  hint: sudo chmod go-w ${file}\n`,
-          );
-        }
-      }
-    });
+        const result = await runCli(command === "run" ? ["run", file] : ["trigger", "x", file]);
+        expect(result.code).toBe(78);
+        expect(result.stdout).toBe("");
+        expect(result.stderr).toBe(
+          `tdefer: ${file}: refusing to run as root a schedule file that group or others can write (mode ${mode.toString(8)})\n  hint: sudo chmod go-w ${file}\n`,
+        );
+      },
+    );
 
     it("refuses a file owned by another user (chowned to nobody), exit 78", async () => {
       const file = writeSchedule(yaml);
