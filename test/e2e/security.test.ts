@@ -220,7 +220,7 @@ describe.concurrent("security", () => {
         const events = jsonEvents(result.stdout);
         expect(events.filter((e) => e.event === "reload_refused").length).toBeGreaterThan(0);
         expect(result.stdout).not.toContain("evil");
-      });
+      }, 30_000); // seconds of swapping and reloading on purpose, on a machine that may be busy
     },
   );
 
@@ -280,12 +280,14 @@ describe.concurrent("security", () => {
 
     it("in plain and pretty, the terminal gets no control character from a job; colours are tdefer's own", async () => {
       const file = writeSchedule(hostileJob);
-      const plain = await runCli(["trigger", "hostile", file, "--log-format", "plain"]);
+      const [plain, pretty] = await Promise.all([
+        runCli(["trigger", "hostile", file, "--log-format", "plain"]),
+        runCli(["trigger", "hostile", file, "--log-format", "pretty"], {
+          env: { NO_COLOR: "", FORCE_COLOR: "1" },
+        }),
+      ]);
       expect(plain.stdout).not.toMatch(CONTROL);
       expect(plain.stdout).toContain("| b\\x00<0>forged2\n");
-      const pretty = await runCli(["trigger", "hostile", file, "--log-format", "pretty"], {
-        env: { NO_COLOR: "", FORCE_COLOR: "1" },
-      });
       expect(pretty.stdout).toContain("\u001b[");
       // biome-ignore lint/suspicious/noControlCharactersInRegex: tdefer's own colours (SGR sequences)
       expect(pretty.stdout.replace(/\u001b\[[0-9;]*m/g, "")).not.toMatch(CONTROL);
@@ -307,15 +309,19 @@ jobs:
       exit 3
 `);
       const outputs: string[] = [];
-      for (const format of ["json", "plain"]) {
-        const result = await runCli(["run", file, "--log-format", format]);
+      // Side by side: each is its own process, and one timeout covers them all.
+      const [json, plain, check, checkJson, next, trigger] = await Promise.all([
+        runCli(["run", file, "--log-format", "json"]),
+        runCli(["run", file, "--log-format", "plain"]),
+        runCli(["check", file]),
+        runCli(["check", file, "--json"]),
+        runCli(["next", file, "--json"]),
+        runCli(["trigger", "uses-secrets", file, "--log-format", "json"]),
+      ]);
+      for (const result of [json, plain]) {
         expect(result.stdout).toContain("both set"); // the job saw them
         outputs.push(result.stdout, result.stderr);
       }
-      const check = await runCli(["check", file]);
-      const checkJson = await runCli(["check", file, "--json"]);
-      const next = await runCli(["next", file, "--json"]);
-      const trigger = await runCli(["trigger", "uses-secrets", file, "--log-format", "json"]);
       expect(trigger.code).toBe(3);
       outputs.push(check.stdout, checkJson.stdout, next.stdout, trigger.stdout, trigger.stderr);
       for (const text of outputs) {
