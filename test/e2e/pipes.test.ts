@@ -1,11 +1,14 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { BIN, fixture } from "../helpers/cli.js";
+import { BIN, fixture, freshStateHome } from "../helpers/cli.js";
 
 /** Runs the binary with its stdout read by a reader that stops after the first chunk, as `| head -1` does. */
 function readFirstChunkOnly(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, XDG_STATE_HOME: freshStateHome() },
+    });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (text: string) => {
       stderr += text;

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
-import { BIN, CliProcess } from "../helpers/cli.js";
+import { BIN, CliProcess, freshStateHome } from "../helpers/cli.js";
 import { sleep, statusKb, writeSchedule } from "../helpers/procs.js";
 
 // Output under stress: floods from many jobs at once, and a stdout of tdefer's own that fails.
@@ -19,6 +19,7 @@ describe.concurrent("faults: output under stress", () => {
       const file = writeSchedule(yaml);
       const child = spawn(process.execPath, [BIN, "run", file, "--log-format", "json"], {
         stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, XDG_STATE_HOME: freshStateHome() },
       });
       let stderr = "";
       child.stderr.setEncoding("utf8").on("data", (text: string) => {
@@ -68,6 +69,7 @@ describe.concurrent("faults: output under stress", () => {
 `);
       const child = spawn(process.execPath, [BIN, "run", file, "--log-format", "json"], {
         stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, XDG_STATE_HOME: freshStateHome() },
       });
       child.stdout.pause();
       await sleep(6500);
@@ -116,6 +118,7 @@ describe.concurrent("faults: output under stress", () => {
       const full = openSync("/dev/full", "w");
       const child = spawn(process.execPath, [BIN, "run", writeSchedule(ticker), "--log-format", "json"], {
         stdio: ["ignore", full, "pipe"],
+        env: { ...process.env, XDG_STATE_HOME: freshStateHome() },
       });
       closeSync(full);
       let stderr = "";
