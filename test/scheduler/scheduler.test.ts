@@ -414,6 +414,30 @@ describe("reload of a one-shot's trigger", () => {
     expect(startsOf("once")).toEqual([1000]);
   });
 
+  it("a manual run does not count as the one fire of an after job", () => {
+    const { clock, scheduler, startsOf } = harness();
+    scheduler.start(scheduleOf([jobSpec("once", { kind: "after", delayMs: 10_000 }, { overlap: "allow" })]));
+    clock.runUntil(T0 + 1000);
+    scheduler.runNow("once");
+    clock.runUntil(T0 + 2000);
+    scheduler.reload(scheduleOf([jobSpec("once", { kind: "after", delayMs: 5000 }, { overlap: "allow" })]));
+    clock.runUntil(T0 + 20_000);
+    expect(startsOf("once")).toEqual([1000, 7000]);
+  });
+
+  it("a paused job whose trigger a reload changed stays paused; resume arms the new trigger", () => {
+    const { clock, scheduler, startsOf } = harness();
+    scheduler.start(scheduleOf([jobSpec("tick", every(1000), { overlap: "allow" })]));
+    clock.runUntil(T0 + 1000);
+    scheduler.pause("tick");
+    scheduler.reload(scheduleOf([jobSpec("tick", every(3000), { overlap: "allow" })]));
+    clock.runUntil(T0 + 10_000);
+    expect(startsOf("tick")).toEqual([1000]);
+    scheduler.resume("tick");
+    clock.runUntil(T0 + 13_000);
+    expect(startsOf("tick")).toEqual([1000, 13_000]);
+  });
+
   it("an after job that has not fired yet is re-armed with its new delay, from the reload", () => {
     const { clock, scheduler, startsOf } = harness();
     scheduler.start(scheduleOf([jobSpec("once", { kind: "after", delayMs: 10_000 })]));
