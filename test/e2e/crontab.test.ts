@@ -40,6 +40,13 @@ describe("tdefer import crontab", () => {
     );
   });
 
+  it("keeps the system format of /etc/crontab when --name renames it", async () => {
+    const result = await runCli(["import", "crontab", SYSTEM_CRONTAB, "--name", "system-crontab"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("from system-crontab (system format: a user per entry)");
+    expect(result.stdout).toContain('    user: "root"\n');
+  });
+
   it("reports every problem with FILE:LINE:COL and exits 78, printing no schedule", async () => {
     const bad = fixture("crontab/e2e/bad");
     const result = await runCli(["import", "crontab", bad]);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { loadCrontabText, readCrontabText } from "../../schedule/crontab.js";
+import { isSystemCrontabPath, loadCrontabText, readCrontabText } from "../../schedule/crontab.js";
 import { crontabAsYaml } from "../../schedule/crontab-yaml.js";
 import { systemZone } from "../../schedule/zone.js";
 import type { ImportCrontabOptions } from "../command-line.js";
@@ -14,7 +14,9 @@ export function importCrontabCommand(file: string, options: ImportCrontabOptions
     const fromStdin = file === "-";
     const text = fromStdin ? readStdin() : readCrontabFile(resolve(io.cwd, file));
     const source = options.name ?? (fromStdin ? "stdin" : file);
-    const formatOptions = crontabOptions(fromStdin ? source : resolve(io.cwd, source), options.system);
+    // The system format goes with the file's place, or with the name it is given (`-` has no place).
+    const path = fromStdin ? source : resolve(io.cwd, file);
+    const formatOptions = crontabOptions(path, options.system === true || isSystemCrontabPath(source));
     // Validated as `check` would, so that what is printed is a file `check` accepts.
     const schedule = loadCrontabText(text, source, {
       nowMs: io.nowMs(),
