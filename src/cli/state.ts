@@ -1,11 +1,13 @@
 // Where a schedule's ledger is: --state, TDEFER_STATE, the file's `state:`, or the default path; and opening it.
 import { createHash } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { type Ledger, LedgerError } from "../ledger/ledger.js";
 import { openSqliteLedger } from "../ledger/sqlite.js";
 import type { Schedule } from "../schedule/types.js";
 import { scheduleNameOf } from "../schedule/validate.js";
+import { checkTrustedPath, type TrustSubject, UntrustedFileError } from "./trusted-file.js";
 
 /** Where the ledger is, and which setting said so. */
 export type StateSelection =
@@ -80,16 +82,25 @@ function withoutPassword(url: string): string {
   }
 }
 
-/** Opens the selected ledger for `run`, `trigger` or `history`; undefined for `none`. Throws LedgerError. */
+/** The ledger as the trust rules name it in their messages. */
+const LEDGER_FOLDER: TrustSubject = { noun: "ledger folder", risk: "rewrite what ran and what runs again" };
+const LEDGER_FILE: TrustSubject = { noun: "ledger", risk: "rewrite what ran and what runs again" };
+
+/**
+ * Opens the selected ledger for `run`, `trigger` or `history`; undefined for `none`. Throws LedgerError. With
+ * `trustUid` (tdefer runs as root), the schedule file's trust rules apply to the ledger's folder and file: whoever
+ * could replace them could make tdefer run a job again, or never.
+ */
 export function openLedger(
   selection: StateSelection,
   schedule: Schedule,
-  options: { readonly now: () => number; readonly mustExist?: boolean },
+  options: { readonly now: () => number; readonly mustExist?: boolean; readonly trustUid?: number },
 ): Ledger | undefined {
   switch (selection.kind) {
     case "none":
       return undefined;
     case "sqlite":
+      if (options.trustUid !== undefined) checkLedgerTrusted(selection.path, options.trustUid);
       return openSqliteLedger(selection.path, {
         schedule: scheduleName(schedule),
         now: options.now,
@@ -122,5 +133,26 @@ export function ownerMayBeAlive(owner: string): boolean {
   } catch (error) {
     // EPERM: it exists, as another user.
     return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+function checkLedgerTrusted(path: string, uid: number): void {
+  try {
+    // The folder is made here (0700) so that it is checked as it will be used.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    checkTrustedPath(dirname(path), "folder", uid, LEDGER_FOLDER);
+    if (existsSync(path)) checkTrustedPath(path, "file", uid, LEDGER_FILE);
+  } catch (error) {
+    if (!(error instanceof UntrustedFileError)) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new LedgerError(
+        path,
+        `cannot prepare the ledger's folder ${dirname(path)} (${why})`,
+        "point --state at another file",
+      );
+    }
+    const [message = "", hint = "point --state at a folder only root can change"] =
+      error.message.split("\n  hint: ");
+    throw new LedgerError(path, message, hint);
   }
 }

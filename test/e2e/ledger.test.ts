@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CliProcess, isAlive, runCli } from "../helpers/cli.js";
@@ -219,6 +219,26 @@ describe.concurrent("the ledger, end to end", { timeout: 60_000 }, () => {
       `tdefer: the ledger ${ledger} is not a valid SQLite database (file is not a database)\n  hint: move it aside (mv ${ledger} ${ledger}.corrupt) to start a new one, or restore a backup\n`,
     );
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    "as root, refuses a ledger folder that others can write, as it refuses such a schedule file: exit 78",
+    async () => {
+      const file = writeSchedule("state: shared/l.db\njobs:\n  job:\n    every: 1s\n    run: echo never\n");
+      const shared = join(dirname(file), "shared");
+      mkdirSync(shared);
+      chmodSync(shared, 0o777);
+      const result = await runCli(["run", file]);
+      expect(result.code).toBe(78);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^tdefer: ${shared}: refusing to run as root the ledger folder .* group or others can write`,
+        ),
+      );
+      expect(result.stderr).toContain(`hint: sudo chmod go-w ${shared}`);
+      expect(existsSync(join(shared, "l.db"))).toBe(false);
+    },
+  );
 
   it("history says where it looked when there is no ledger", async () => {
     const { file, ledger } = scheduleWithLedger("  job:\n    every: 1s\n    run: echo x\n");

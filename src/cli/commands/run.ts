@@ -28,6 +28,7 @@ import {
   selectState,
 } from "../state.js";
 import { checkRunnable } from "../trust.js";
+import { runningUid } from "../trusted-file.js";
 import { version } from "../version.js";
 
 /** `tdefer run`: reads, checks and runs the schedule; the exit status says how it ended. */
@@ -135,7 +136,10 @@ async function runSchedule(
   const emitNow = (event: LogEventInput) => log.emitAt(event, reactor.wallNow());
   let ledger: Ledger | undefined;
   try {
-    ledger = openLedger(state, schedule, { now: () => reactor.wallNow() });
+    ledger = openLedger(state, schedule, {
+      now: () => reactor.wallNow(),
+      ...(runningUid() === 0 ? { trustUid: 0 } : {}),
+    });
   } catch (error) {
     // A ledger that cannot be used is refused at start: never a silent run without memory.
     reactor.close();

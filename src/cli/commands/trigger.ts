@@ -16,6 +16,7 @@ import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
 import { openLedger, ownerId, type StateSelection, selectState } from "../state.js";
 import { checkRunnable } from "../trust.js";
+import { runningUid } from "../trusted-file.js";
 
 /** `tdefer trigger`: runs one job now, in the foreground; exits with its status. */
 export async function triggerCommand(
@@ -55,7 +56,10 @@ export async function triggerCommand(
   const reactor = new Reactor();
   let ledger: Ledger | undefined;
   try {
-    ledger = openLedger(state, schedule, { now: () => reactor.wallNow() });
+    ledger = openLedger(state, schedule, {
+      now: () => reactor.wallNow(),
+      ...(runningUid() === 0 ? { trustUid: 0 } : {}),
+    });
   } catch (error) {
     reactor.close();
     io.setExitCode(reportConfigError(error, io.stderr));
