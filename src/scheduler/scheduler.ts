@@ -524,6 +524,8 @@ export class Scheduler {
   private launch(state: JobState, fire: Fire): void {
     this.running++;
     const runId = this.newRunId();
+    // Known at once, even while a networked ledger answers the claim: a manual run reports this id.
+    this.lastLaunchedRunId = runId;
     const ledger = this.deps.ledger;
     if (!ledger) {
       this.begin(state, fire, runId, undefined);
@@ -857,10 +859,26 @@ export class Scheduler {
     }
   }
 
+  /** A paused job that has fires ahead once resumed keeps tdefer running (it can be resumed over HTTP). */
+  private wouldFireWhenResumed(state: JobState): boolean {
+    if (!this.pausedJobs.has(state.spec.name) || !state.spec.enabled) return false;
+    const trigger = state.spec.trigger;
+    switch (trigger.kind) {
+      case "every":
+      case "cron":
+        return true;
+      case "after":
+        return !state.fired;
+      case "at":
+        return trigger.times.some((time) => time.timeMs > this.deps.clock.wallNow());
+    }
+  }
+
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
     const armed = [...this.jobs.values()].some(
-      (state) => state.trigger?.nextMs() !== undefined || state.catchUps.length > 0,
+      (state) =>
+        state.trigger?.nextMs() !== undefined || state.catchUps.length > 0 || this.wouldFireWhenResumed(state),
     );
     if (armed || this.running > 0 || this.slotQueue.length > 0) return;
     this.cancelLedgerTimers();

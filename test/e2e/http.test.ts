@@ -122,3 +122,48 @@ jobs:
     expect(result.stderr).toMatch(/^tdefer status: no tdefer answers at http:\/\/127\.0\.0\.1:9 /);
   });
 });
+
+describe("run --http with a ledger", () => {
+  it("keeps a pause across a restart, and lists manual runs from the ledger", async () => {
+    const file = writeSchedule(`jobs:
+  report:
+    cron: "0 3 * * *"
+    run: echo report done
+`);
+    const state = join(dirname(file), "state.db");
+    const args = [
+      "run",
+      file,
+      "--state",
+      state,
+      "--http",
+      "127.0.0.1:0",
+      "--log-format",
+      "json",
+      "--for",
+      "20s",
+    ];
+    const first = new CliProcess(args);
+    const url = await servedAt(first);
+    expect((await fetch(`${url}api/v1/jobs/report/pause`, { method: "POST" })).status).toBe(200);
+    const run = (await (await fetch(`${url}api/v1/jobs/report/run`, { method: "POST" })).json()) as {
+      run: string;
+    };
+    await first.waitFor(/"event":"finished"/);
+    first.child.kill("SIGTERM");
+    expect((await first.exited).code).toBe(0);
+
+    const second = new CliProcess(args);
+    const again = await servedAt(second);
+    const job = (await (await fetch(`${again}api/v1/jobs/report`)).json()) as { paused: boolean };
+    expect(job.paused).toBe(true);
+    const runs = (await (await fetch(`${again}api/v1/runs`)).json()) as {
+      runs: { run: string; trigger: string }[];
+    };
+    expect(runs.runs).toEqual([
+      expect.objectContaining({ run: run.run, trigger: "manual", result: "succeeded" }),
+    ]);
+    second.child.kill("SIGTERM");
+    expect((await second.exited).code).toBe(0);
+  });
+});

@@ -87,7 +87,14 @@ describe("the HTTP API of a running schedule", () => {
     });
     const paused = (await harness.request("/api/v1/jobs/tick")).body;
     expect(paused).toMatchObject({ paused: true, next_fire: null });
+    // A paused job can be resumed: tdefer does not stop as if nothing were left to fire.
+    let idle = false;
+    void harness.scheduler.whenIdle().then(() => {
+      idle = true;
+    });
     harness.clock.advance(5 * 60_000);
+    await settle();
+    expect(idle).toBe(false);
     expect(harness.runs).toHaveLength(0);
     await harness.request("/api/v1/jobs/tick/resume", { method: "POST" });
     expect((await harness.request("/api/v1/jobs/tick")).body.paused).toBe(false);
