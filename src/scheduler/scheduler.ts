@@ -878,7 +878,9 @@ export class Scheduler {
     if (this.idleWaiters.length === 0) return;
     const armed = [...this.jobs.values()].some(
       (state) =>
-        state.trigger?.nextMs() !== undefined || state.catchUps.length > 0 || this.wouldFireWhenResumed(state),
+        state.trigger?.nextMs() !== undefined ||
+        state.catchUps.length > 0 ||
+        this.wouldFireWhenResumed(state),
     );
     if (armed || this.running > 0 || this.slotQueue.length > 0) return;
     this.cancelLedgerTimers();
