@@ -121,9 +121,10 @@ describe.concurrent("the ledger, end to end", { timeout: 60_000 }, () => {
     try {
       await run.waitFor(/"event":"finished"/, 15_000);
       const counts: number[] = [];
-      for (let i = 0; i < 4; i++) {
+      // Two reads while run goes on writing (each read is a whole process: seconds on a loaded machine).
+      for (let i = 0; i < 2; i++) {
         counts.push((await history(file)).length);
-        await sleep(600);
+        await sleep(1_500);
       }
       expect(counts[0]).toBeGreaterThan(0);
       expect(counts.at(-1)).toBeGreaterThan(counts[0]!);
