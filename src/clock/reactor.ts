@@ -28,6 +28,14 @@ export interface ReactorOptions {
 const DEFAULT_MAX_SLEEP_MS = 30_000;
 
 /**
+ * How early a Node timer can wake: libuv counts timers in whole milliseconds of a loop time sampled at the
+ * start of each loop turn, so a timer can fire up to about a millisecond before its due time by
+ * performance.now(). Such a wake finishes the remainder by turning the event loop (below), not by another
+ * timer, which would wait at least one more whole millisecond.
+ */
+const EARLY_WAKE_FINISH_MS = 2;
+
+/**
  * The production Clock: one binary heap of pending calls and one armed Node timer for the earliest.
  * now() counts elapsed (monotonic) time, starting at the wall-clock time of construction, so timeouts and
  * `every` grids are immune to clock steps; wallNow() is the system clock, and a step of it is reported to
@@ -50,6 +58,8 @@ export class Reactor implements WallClock {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private armedForMs = Number.POSITIVE_INFINITY;
+  /** A Node timer woke us before the earliest call was due: turn the event loop until it is. */
+  private finishingEarlyWake = false;
   private lastCheck: { wallMs: number; monoMs: number };
   private readonly jumpListeners = new Set<(jump: ClockJump) => void>();
 
@@ -104,22 +114,27 @@ export class Reactor implements WallClock {
     this.timer = undefined;
     this.immediate = undefined;
     this.armedForMs = Number.POSITIVE_INFINITY;
+    this.finishingEarlyWake = false;
   }
 
   /** One pass: every call due at the sampled now, in (time, scheduling) order. */
-  private runPass(): void {
+  private runPass(fromTimer = false): void {
+    const finishing = fromTimer || this.finishingEarlyWake;
     // A postponed due call can leave both a timer and an immediate armed; whichever fires, drop the other.
     clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
     this.armedForMs = Number.POSITIVE_INFINITY;
+    this.finishingEarlyWake = false;
     this.checkForJump();
     const nowMs = this.now();
     this.incoming = [];
+    let ran = false;
     try {
       for (let top = this.heap.peek(); top && top.time <= nowMs; top = this.heap.peek()) {
         this.heap.pop();
+        ran = true;
         try {
           top.run();
         } catch (error) {
@@ -130,6 +145,8 @@ export class Reactor implements WallClock {
       const incoming = this.incoming;
       this.incoming = undefined;
       for (const call of incoming) if (call.active()) this.heap.insert(call);
+      // Only a wake that ran nothing was early; a pass that ran calls sleeps on a timer again.
+      this.finishingEarlyWake = finishing && !ran;
       this.arm();
     }
   }
@@ -143,8 +160,9 @@ export class Reactor implements WallClock {
       return;
     }
     const delayMs = top.time - this.now();
-    if (delayMs <= 0) {
+    if (delayMs <= 0 || (this.finishingEarlyWake && delayMs < EARLY_WAKE_FINISH_MS)) {
       // Due already: run on the next turn of the event loop, after I/O, as Twisted's timeout() of 0 does.
+      // Due within the fraction a timer woke early: each turn polls I/O without blocking, then checks again.
       if (this.immediate) return;
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -156,8 +174,9 @@ export class Reactor implements WallClock {
     if (this.timer && this.armedForMs <= wakeMs) return;
     clearTimeout(this.timer);
     this.armedForMs = wakeMs;
-    // Node timers can fire up to 1 ms early: ceil, and a wake before due only re-arms.
-    this.timer = setTimeout(() => this.runPass(), Math.max(1, Math.ceil(wakeMs - this.now())));
+    this.finishingEarlyWake = false;
+    // Node timers can fire up to about 1 ms early: ceil, and a wake before due finishes by turning the loop.
+    this.timer = setTimeout(() => this.runPass(true), Math.max(1, Math.ceil(wakeMs - this.now())));
   }
 
   private checkForJump(): void {

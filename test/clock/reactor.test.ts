@@ -326,6 +326,47 @@ describe("the reactor's sleeps are capped", () => {
   });
 });
 
+describe("the reactor finishes an early wake without another timer", () => {
+  it("a Node timer that wakes a fraction of a millisecond before the call is due runs it on the next turns of the event loop", async () => {
+    // Another timer would wait at least a whole millisecond more; turning the loop polls I/O without blocking.
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    const time = manualTime();
+    const r = reactor({ time: time.time });
+    let ran = false;
+    const done = runAfter(r, 10, () => {
+      ran = true;
+    });
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+    time.elapse(9.6); // the timer will find the call 0.4 ms from due
+    const readsBefore = time.wallReads();
+    await waitUntil(() => time.wallReads() - readsBefore >= 3); // woke, and keeps checking
+    expect(ran).toBe(false);
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+    time.elapse(0.4);
+    expect(await done).toBe(r.now());
+    expect(ran).toBe(true);
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+  });
+
+  it("sleeps on a timer again once the early-woken call has run", async () => {
+    const time = manualTime();
+    const r = reactor({ time: time.time });
+    const first = runAfter(r, 10);
+    runAfter(r, 500);
+    time.elapse(9.6);
+    const readsBefore = time.wallReads();
+    await waitUntil(() => time.wallReads() - readsBefore >= 2);
+    time.elapse(0.4);
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    const readsAfter = time.wallReads();
+    await pause(20);
+    // Asleep on a timer until the 500 ms call: no pass at all while the loop is otherwise idle.
+    expect(time.wallReads()).toBe(readsAfter);
+    expect(process.getActiveResourcesInfo()).not.toContain("Immediate");
+  });
+});
+
 describe("the reactor does not keep the process alive without work", () => {
   it("holds one timer while a call is pending, and none once it has run", async () => {
     const before = timersAndImmediates();
