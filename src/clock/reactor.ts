@@ -28,12 +28,19 @@ export interface ReactorOptions {
 const DEFAULT_MAX_SLEEP_MS = 30_000;
 
 /**
- * How early a Node timer can wake: libuv counts timers in whole milliseconds of a loop time sampled at the
- * start of each loop turn, so a timer can fire up to about a millisecond before its due time by
- * performance.now(). Such a wake finishes the remainder by turning the event loop (below), not by another
- * timer, which would wait at least one more whole millisecond.
+ * Node timers count whole milliseconds, so a call due in less than this is waited for by turning the event
+ * loop (each turn polls I/O without blocking, then checks the time) instead of by a timer that would wait a
+ * whole millisecond or more.
  */
-const EARLY_WAKE_FINISH_MS = 2;
+const TURN_LOOP_WITHIN_MS = 1;
+/**
+ * libuv times timers by a loop time sampled at the start of each turn, so a timer can wake up to about a
+ * millisecond before its due time by performance.now(); such a wake finishes the remainder by turning the loop.
+ */
+const EARLY_WAKE_TURN_LOOP_WITHIN_MS = 2;
+/** Turning the loop costs CPU: it may take at most this share of elapsed time, saved up to the cap. */
+const TURN_LOOP_SHARE = 0.05;
+const TURN_LOOP_BUDGET_CAP_MS = 10;
 
 /**
  * The production Clock: one binary heap of pending calls and one armed Node timer for the earliest.
@@ -58,8 +65,10 @@ export class Reactor implements WallClock {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private armedForMs = Number.POSITIVE_INFINITY;
-  /** A Node timer woke us before the earliest call was due: turn the event loop until it is. */
-  private finishingEarlyWake = false;
+  /** The loop is being turned until this due time (set when it started, so its budget is charged once). */
+  private turningUntilMs: number | undefined;
+  private turnBudgetMs = TURN_LOOP_BUDGET_CAP_MS;
+  private turnBudgetAtMs: number;
   private lastCheck: { wallMs: number; monoMs: number };
   private readonly jumpListeners = new Set<(jump: ClockJump) => void>();
 
@@ -73,6 +82,7 @@ export class Reactor implements WallClock {
     this.originMs = this.time.wallMs();
     this.originMonoMs = this.time.monotonicMs();
     this.lastCheck = { wallMs: this.originMs, monoMs: this.originMonoMs };
+    this.turnBudgetAtMs = this.originMonoMs;
   }
 
   now(): number {
@@ -114,19 +124,17 @@ export class Reactor implements WallClock {
     this.timer = undefined;
     this.immediate = undefined;
     this.armedForMs = Number.POSITIVE_INFINITY;
-    this.finishingEarlyWake = false;
+    this.turningUntilMs = undefined;
   }
 
   /** One pass: every call due at the sampled now, in (time, scheduling) order. */
   private runPass(fromTimer = false): void {
-    const finishing = fromTimer || this.finishingEarlyWake;
     // A postponed due call can leave both a timer and an immediate armed; whichever fires, drop the other.
     clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
     this.armedForMs = Number.POSITIVE_INFINITY;
-    this.finishingEarlyWake = false;
     this.checkForJump();
     const nowMs = this.now();
     this.incoming = [];
@@ -145,14 +153,13 @@ export class Reactor implements WallClock {
       const incoming = this.incoming;
       this.incoming = undefined;
       for (const call of incoming) if (call.active()) this.heap.insert(call);
-      // Only a wake that ran nothing was early; a pass that ran calls sleeps on a timer again.
-      this.finishingEarlyWake = finishing && !ran;
-      this.arm();
+      if (ran) this.turningUntilMs = undefined;
+      this.arm(fromTimer && !ran);
     }
   }
 
   /** Arms the one Node timer for the earliest call, never for longer than maxSleepMs. */
-  private arm(): void {
+  private arm(earlyWake = false): void {
     if (this.incoming) return; // the pass arms when it ends
     const top = this.heap.peek();
     if (!top) {
@@ -160,9 +167,9 @@ export class Reactor implements WallClock {
       return;
     }
     const delayMs = top.time - this.now();
-    if (delayMs <= 0 || (this.finishingEarlyWake && delayMs < EARLY_WAKE_FINISH_MS)) {
+    if (delayMs <= 0 || this.turnLoopFor(top.time, delayMs, earlyWake)) {
       // Due already: run on the next turn of the event loop, after I/O, as Twisted's timeout() of 0 does.
-      // Due within the fraction a timer woke early: each turn polls I/O without blocking, then checks again.
+      // Due within a fraction of a millisecond: turn the loop until it is (see TURN_LOOP_WITHIN_MS).
       if (this.immediate) return;
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -174,9 +181,25 @@ export class Reactor implements WallClock {
     if (this.timer && this.armedForMs <= wakeMs) return;
     clearTimeout(this.timer);
     this.armedForMs = wakeMs;
-    this.finishingEarlyWake = false;
     // Node timers can fire up to about 1 ms early: ceil, and a wake before due finishes by turning the loop.
     this.timer = setTimeout(() => this.runPass(true), Math.max(1, Math.ceil(wakeMs - this.now())));
+  }
+
+  /** Whether to wait for a call due in `delayMs` by turning the loop; charges the budget when it starts. */
+  private turnLoopFor(dueMs: number, delayMs: number, earlyWake: boolean): boolean {
+    if (this.turningUntilMs !== undefined && dueMs <= this.turningUntilMs) return true;
+    this.turningUntilMs = undefined;
+    if (delayMs >= (earlyWake ? EARLY_WAKE_TURN_LOOP_WITHIN_MS : TURN_LOOP_WITHIN_MS)) return false;
+    const monoMs = this.time.monotonicMs();
+    this.turnBudgetMs = Math.min(
+      TURN_LOOP_BUDGET_CAP_MS,
+      this.turnBudgetMs + (monoMs - this.turnBudgetAtMs) * TURN_LOOP_SHARE,
+    );
+    this.turnBudgetAtMs = monoMs;
+    if (this.turnBudgetMs < delayMs) return false;
+    this.turnBudgetMs -= delayMs;
+    this.turningUntilMs = dueMs;
+    return true;
   }
 
   private checkForJump(): void {

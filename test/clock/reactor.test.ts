@@ -326,7 +326,7 @@ describe("the reactor's sleeps are capped", () => {
   });
 });
 
-describe("the reactor finishes an early wake without another timer", () => {
+describe("the reactor waits the last fraction of a millisecond by turning the event loop, not by another timer", () => {
   it("a Node timer that wakes a fraction of a millisecond before the call is due runs it on the next turns of the event loop", async () => {
     // Another timer would wait at least a whole millisecond more; turning the loop polls I/O without blocking.
     const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
@@ -346,6 +346,34 @@ describe("the reactor finishes an early wake without another timer", () => {
     expect(await done).toBe(r.now());
     expect(ran).toBe(true);
     expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+  });
+
+  it("runs a call due a fraction of a millisecond after the one before on the next turns of the loop", async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    const time = manualTime();
+    const r = reactor({ time: time.time });
+    const first = runAfter(r, 10);
+    const second = runAfter(r, 10.4);
+    time.elapse(10);
+    await first;
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+    time.elapse(0.4);
+    expect(await second).toBe(r.now());
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+  });
+
+  it("turns the loop for at most a twentieth of the time: with that share used up, it waits on a timer", async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    const time = manualTime();
+    const r = reactor({ time: time.time });
+    // Calls 0.9 ms apart: each is waited for by turning the loop while the saved-up share lasts (10 ms).
+    const runs = Array.from({ length: 20 }, (_, k) => runAfter(r, 0.9 * (k + 1)));
+    for (const run of runs) {
+      time.elapse(0.9);
+      await run;
+    }
+    expect(setTimeoutSpy.mock.calls.length).toBeGreaterThan(0);
+    expect(setTimeoutSpy.mock.calls.length).toBeLessThan(20);
   });
 
   it("sleeps on a timer again once the early-woken call has run", async () => {
