@@ -145,6 +145,10 @@ async function lateness(twisted) {
   const perRound = ["--count", Math.round(P.count / rounds), "--span", Math.round(P.span / rounds)];
   const subjects = [
     ["Reactor", (common) => node("fire-lateness.mjs", "--subject", "reactor", ...common)],
+    [
+      "Reactor, turnLoopShare 0.05",
+      (common) => node("fire-lateness.mjs", "--subject", "reactor-turning", ...common),
+    ],
     ["setTimeout per call", (common) => node("fire-lateness.mjs", "--subject", "settimeout", ...common)],
   ];
   if (twisted.ok) subjects.push(["Twisted callLater", (common) => py("twisted_lateness.py", ...common)]);

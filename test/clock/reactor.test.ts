@@ -326,12 +326,12 @@ describe("the reactor's sleeps are capped", () => {
   });
 });
 
-describe("the reactor waits the last fraction of a millisecond by turning the event loop, not by another timer", () => {
+describe("with turnLoopShare, the reactor waits the last fraction of a millisecond by turning the event loop", () => {
   it("a Node timer that wakes a fraction of a millisecond before the call is due runs it on the next turns of the event loop", async () => {
     // Another timer would wait at least a whole millisecond more; turning the loop polls I/O without blocking.
     const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
     const time = manualTime();
-    const r = reactor({ time: time.time });
+    const r = reactor({ time: time.time, turnLoopShare: 0.05 });
     let ran = false;
     const done = runAfter(r, 10, () => {
       ran = true;
@@ -351,7 +351,7 @@ describe("the reactor waits the last fraction of a millisecond by turning the ev
   it("runs a call due a fraction of a millisecond after the one before on the next turns of the loop", async () => {
     const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
     const time = manualTime();
-    const r = reactor({ time: time.time });
+    const r = reactor({ time: time.time, turnLoopShare: 0.05 });
     const first = runAfter(r, 10);
     const second = runAfter(r, 10.4);
     time.elapse(10);
@@ -365,7 +365,7 @@ describe("the reactor waits the last fraction of a millisecond by turning the ev
   it("turns the loop for at most a twentieth of the time: with that share used up, it waits on a timer", async () => {
     const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
     const time = manualTime();
-    const r = reactor({ time: time.time });
+    const r = reactor({ time: time.time, turnLoopShare: 0.05 });
     // Calls 0.9 ms apart: each is waited for by turning the loop while the saved-up share lasts (10 ms).
     const runs = Array.from({ length: 20 }, (_, k) => runAfter(r, 0.9 * (k + 1)));
     for (const run of runs) {
@@ -376,9 +376,21 @@ describe("the reactor waits the last fraction of a millisecond by turning the ev
     expect(setTimeoutSpy.mock.calls.length).toBeLessThan(20);
   });
 
-  it("sleeps on a timer again once the early-woken call has run", async () => {
+  it("without it (the default), an early wake waits on another timer", async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
     const time = manualTime();
     const r = reactor({ time: time.time });
+    const done = runAfter(r, 10);
+    time.elapse(9.6);
+    await waitUntil(() => setTimeoutSpy.mock.calls.length >= 2);
+    expect(setTimeoutSpy.mock.calls[1]?.[1]).toBe(1);
+    time.elapse(0.4);
+    await done;
+  });
+
+  it("sleeps on a timer again once the early-woken call has run", async () => {
+    const time = manualTime();
+    const r = reactor({ time: time.time, turnLoopShare: 0.05 });
     const first = runAfter(r, 10);
     runAfter(r, 500);
     time.elapse(9.6);
