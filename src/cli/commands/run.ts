@@ -174,7 +174,7 @@ async function runSchedule(
     ops = new Ops({
       clock: reactor,
       control: ledger ? persistingPauses(scheduler, ledger, emitNow) : scheduler,
-      ...(ledger ? { history: ledgerHistory(ledger) } : {}),
+      ...(ledger ? { history: ledgerHistory(ledger), ledgerHealth: () => ledgerProbe?.problem } : {}),
       formatEvent: formatJson,
       notify: {
         runCommand: notifyCommandRunner(reactor, jobEnv),
@@ -193,6 +193,8 @@ async function runSchedule(
         emitNow({ event: "error", level: "error", message: `HTTP handler failed: ${String(error)}` }),
     });
   }
+  // /healthz says whether the ledger answers: asked every 10 s on the scheduler's clock, never per request.
+  const ledgerProbe = ledger && http ? probeLedger(ledger, reactor) : undefined;
   if (ops && http) {
     try {
       const bound = await ops.listen(http.address, http.token);
@@ -318,6 +320,7 @@ async function runSchedule(
   await Promise.race([scheduler.whenIdle(), stopRequest]);
   ops?.setReady(false);
   const result = stopping ? await stopping : { killed: 0 };
+  ledgerProbe?.stop();
   await ops?.close();
   systemd?.close();
   if (forTimer?.active()) forTimer.cancel();
@@ -331,6 +334,36 @@ async function runSchedule(
   removeLastResort();
   // A log that could not be written is a runtime failure: the output it dropped is lost.
   return result.killed > 0 || logFailed || internalError ? 1 : 0;
+}
+
+/** Asks the ledger every 10 s whether it answers; `problem` says why not, undefined while it does. */
+function probeLedger(ledger: Ledger, reactor: Reactor): { problem: string | undefined; stop(): void } {
+  const probe = {
+    problem: undefined as string | undefined,
+    call: undefined as ReturnType<Reactor["callLater"]> | undefined,
+    stopped: false,
+    stop() {
+      probe.stopped = true;
+      if (probe.call?.active()) probe.call.cancel();
+    },
+  };
+  const ask = (): void => {
+    Promise.resolve()
+      .then(() => ledger.jobs())
+      .then(
+        () => {
+          probe.problem = undefined;
+        },
+        (error: unknown) => {
+          probe.problem = error instanceof Error ? error.message : String(error);
+        },
+      )
+      .finally(() => {
+        if (!probe.stopped) probe.call = reactor.callLater(10_000, ask);
+      });
+  };
+  ask();
+  return probe;
 }
 
 /** The scheduler as operations control it, with pause and resume kept in the ledger to outlive a restart. */
