@@ -20,7 +20,10 @@ export interface FakeRun {
  * A scheduler on a virtual clock whose runs are fakes, with operations (tracker, metrics, HTTP) fed its
  * events, as `tdefer run --http` wires them. The HTTP server is real, on an ephemeral loopback port.
  */
-export async function opsHarness(jobs: JobSpec[], options: { token?: string; host?: string } = {}) {
+export async function opsHarness(
+  jobs: JobSpec[],
+  options: { token?: string; host?: string; ledgerProblem?: () => string | undefined } = {},
+) {
   const clock = new VirtualClock(T0);
   const events: LogEvent[] = [];
   const runs: FakeRun[] = [];
@@ -78,6 +81,7 @@ export async function opsHarness(jobs: JobSpec[], options: { token?: string; hos
     clock,
     control: scheduler,
     formatEvent: formatJson,
+    ...(options.ledgerProblem ? { ledgerHealth: options.ledgerProblem } : {}),
     info: { version: "0.0.0-test", file: "/tmp/test.yaml", zone: "UTC", startedMs: T0, ledger: "none" },
     onError: (error) => {
       throw error;

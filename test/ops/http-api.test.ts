@@ -23,6 +23,17 @@ describe("the HTTP API of a running schedule", () => {
     expect(await harness.request("/readyz")).toMatchObject({ status: 503 });
   });
 
+  it("says 503 on /healthz, with the reason, while the ledger does not answer", async () => {
+    let problem: string | undefined = "database is locked";
+    harness = await opsHarness([jobSpec("tick", every(60_000))], { ledgerProblem: () => problem });
+    expect(await harness.request("/healthz")).toMatchObject({
+      status: 503,
+      body: { status: "unhealthy", reason: "the ledger does not answer: database is locked" },
+    });
+    problem = undefined;
+    expect((await harness.request("/healthz")).status).toBe(200);
+  });
+
   it("lists the jobs with their trigger, zone, next fire and last result", async () => {
     harness = await opsHarness([jobSpec("tick", every(60_000)), jobSpec("backup", nightly)]);
     const { status, body } = await harness.request("/api/v1/jobs");
