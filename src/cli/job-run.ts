@@ -1,6 +1,7 @@
 import type { Reactor } from "../clock/reactor.js";
 import type { FinishUpdate, OutputTail } from "../ledger/ledger.js";
 import { nodeSpawner } from "../runner/node-spawner.js";
+import type { ProcessGroups } from "../runner/process-groups.js";
 import { type RunHandle, type RunResult, type RunSpec, runJob } from "../runner/run-job.js";
 import type { JobSpec } from "../schedule/types.js";
 import { lookupUser, resolveId } from "./identity.js";
@@ -16,12 +17,14 @@ export function startJobRun(
     readonly env: NodeJS.ProcessEnv;
     /** Keeps the last lines of the run's output, for its ledger record. */
     readonly tail?: OutputTail;
+    /** Remembers the run's process group until it is empty, so a stop can end what the run left behind. */
+    readonly groups?: ProcessGroups;
   },
 ): RunHandle {
-  const { reactor, log, tail } = deps;
+  const { reactor, log, tail, groups } = deps;
   return runJob(runSpecOf(job, context, deps.env), {
     clock: reactor,
-    spawner: nodeSpawner,
+    spawner: groups ? groups.tracking(nodeSpawner, job.killSignal) : nodeSpawner,
     emit: tail
       ? (event) => {
           if (event.event === "output") tail.push(event.line);

@@ -178,6 +178,80 @@ describe.concurrent("faults: jobs that misbehave as processes", () => {
     }, 20_000);
   });
 
+  describe("nothing tdefer started outlives it (but a `setsid` escapee)", () => {
+    const leaver = `  leaver:
+    after: 0s
+    run: sleep 100 >/dev/null 2>&1 & echo "left $!"
+`;
+    const groupOf = (stdout: string, job: string): number =>
+      jsonEvents(stdout).find((e) => e.event === "started" && e.job === job).pid;
+
+    it("on SIGTERM, a finished run's background process (sleep 100 &) is ended with its group", async () => {
+      const file = writeSchedule(`jobs:\n${leaver}  keepalive:\n    every: 1h\n    run: "true"\n`);
+      const cli = new CliProcess(["run", file, "--log-format", "json"]);
+      await cli.waitFor(/"event":"finished","job":"leaver"/, 20_000);
+      const pgid = groupOf(cli.stdout, "leaver");
+      expect(liveInGroup(pgid).length).toBe(1); // the sleep, still there after its run finished
+      cli.child.kill("SIGTERM");
+      const result = await cli.exited;
+      expect(result.code).toBe(0);
+      expect(liveInGroup(pgid)).toEqual([]);
+      expect(result.stdout).toContain("ending 1 process group that finished runs left behind");
+    }, 30_000);
+
+    it("when run ends by itself (nothing left to fire), the background process goes too", async () => {
+      const file = writeSchedule(`jobs:\n${leaver}`);
+      const result = await runCli(["run", file, "--log-format", "json"]);
+      expect(result.code).toBe(0);
+      expect(liveInGroup(groupOf(result.stdout, "leaver"))).toEqual([]);
+    });
+
+    it("trigger ends what the job left in its group before it exits with the job's status", async () => {
+      const file = writeSchedule(`jobs:\n${leaver}`);
+      const result = await runCli(["trigger", "leaver", file, "--log-format", "json"]);
+      expect(result.code).toBe(0);
+      expect(liveInGroup(groupOf(result.stdout, "leaver"))).toEqual([]);
+    });
+
+    it.each(["SIGQUIT", "SIGUSR2", "SIGALRM"] as const)(
+      "run takes %s as a stop: the running job gets its kill_signal, tdefer exits 0, the group is gone",
+      async (signal) => {
+        const file = writeSchedule(
+          `jobs:\n  long:\n    after: 0s\n    run: sleep 30\n  keepalive:\n    every: 1h\n    run: "true"\n`,
+        );
+        const cli = new CliProcess(["run", file, "--log-format", "json", "--grace", "5s"]);
+        await cli.waitFor(/"event":"started","job":"long"/, 20_000);
+        const pgid = groupOf(cli.stdout, "long");
+        cli.child.kill(signal);
+        const result = await cli.exited;
+        expect(result.signal).toBeNull();
+        expect(result.code).toBe(0);
+        const stopping = jsonEvents(result.stdout).find((e) => e.event === "stopping");
+        expect(stopping.signal).toBe(signal);
+        const finished = jsonEvents(result.stdout).find((e) => e.event === "finished" && e.job === "long");
+        expect(finished.signal).toBe("SIGTERM");
+        expect(liveInGroup(pgid)).toEqual([]);
+      },
+      30_000,
+    );
+
+    it.each(["SIGHUP", "SIGQUIT", "SIGUSR2"] as const)(
+      "trigger takes %s as a stop: the job gets its kill_signal and trigger exits 143",
+      async (signal) => {
+        const file = writeSchedule("jobs:\n  long:\n    every: 1h\n    run: sleep 30\n");
+        const cli = new CliProcess(["trigger", "long", file, "--log-format", "json"]);
+        await cli.waitFor('"event":"started"', 20_000);
+        const pgid = groupOf(cli.stdout, "long");
+        cli.child.kill(signal);
+        const result = await cli.exited;
+        expect(result.signal).toBeNull();
+        expect(result.code).toBe(143);
+        expect(liveInGroup(pgid)).toEqual([]);
+      },
+      30_000,
+    );
+  });
+
   describe("tdefer itself killed with SIGKILL (a crash)", () => {
     it("leaves a running job alone: it leads its own process group (under systemd, KillMode=mixed ends it)", async () => {
       const file = writeSchedule(`jobs:

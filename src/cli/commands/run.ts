@@ -9,6 +9,7 @@ import { DEFAULT_HTTP_ADDRESS, type HttpAddress, isLoopback, parseHttpAddress } 
 import type { Ops } from "../../ops/ops.js";
 import type { SystemdNotifier } from "../../ops/sd-notify.js";
 import type { JobControl } from "../../ops/view.js";
+import { ProcessGroups } from "../../runner/process-groups.js";
 import type { Schedule } from "../../schedule/types.js";
 import { Scheduler } from "../../scheduler/scheduler.js";
 import type { RunOptions } from "../command-line.js";
@@ -27,6 +28,7 @@ import {
   type StateSelection,
   selectState,
 } from "../state.js";
+import { onStopSignals } from "../stop-signals.js";
 import { checkRunnable } from "../trust.js";
 import { runningUid } from "../trusted-file.js";
 import { version } from "../version.js";
@@ -133,6 +135,7 @@ async function runSchedule(
     onError: (error) =>
       log.emitAt({ event: "error", level: "error", message: `internal error: ${String(error)}` }, Date.now()),
   });
+  const groups = new ProcessGroups(reactor);
   const emitNow = (event: LogEventInput) => log.emitAt(event, reactor.wallNow());
   let ledger: Ledger | undefined;
   try {
@@ -155,7 +158,7 @@ async function runSchedule(
     ...(ledger ? { ledger, owner: ownerId(), ownerAlive: ownerMayBeAlive } : {}),
     startRun: (job, context) => {
       const tail = ledger ? new OutputTail() : undefined;
-      const run = startJobRun(job, context, { reactor, log, env: jobEnv, ...(tail ? { tail } : {}) });
+      const run = startJobRun(job, context, { reactor, log, env: jobEnv, groups, ...(tail ? { tail } : {}) });
       return {
         done: run.done.then((result) => ({
           killedHard: result.killedHard,
@@ -254,6 +257,20 @@ async function runSchedule(
   }
 
   let stopping: Promise<{ killed: number }> | undefined;
+  let groupsEnding: Promise<void> | undefined;
+  const endGroups = (): Promise<void> => {
+    if (groupsEnding) return groupsEnding;
+    const left = groups.leftovers();
+    if (left > 0) {
+      emitNow({
+        event: "warning",
+        level: "warn",
+        message: `ending ${left} process ${left === 1 ? "group" : "groups"} that finished runs left behind (their kill_signal, SIGKILL after the grace)`,
+      });
+    }
+    groupsEnding = groups.end(options.grace);
+    return groupsEnding;
+  };
   let stopRequested!: () => void;
   const stopRequest = new Promise<void>((resolve) => {
     stopRequested = resolve;
@@ -261,11 +278,13 @@ async function runSchedule(
   stop = (signal: string): void => {
     if (stopping) {
       scheduler.killAll(); // a second signal skips the rest of the grace
+      groups.killAll();
       return;
     }
     ops?.setReady(false);
     systemd?.stopping();
     stopping = scheduler.stop(options.grace, signal);
+    endGroups();
     stopRequested();
   };
   const reload = (): void => {
@@ -292,10 +311,7 @@ async function runSchedule(
     internalError = true;
     stop("internal error");
   });
-  const onSigint = () => stop("SIGINT");
-  const onSigterm = () => stop("SIGTERM");
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigterm);
+  const removeStopSignals = onStopSignals(stop);
   process.on("SIGHUP", reload);
   const forTimer =
     options.for !== undefined ? reactor.callLater(options.for, () => stop("--for")) : undefined;
@@ -321,11 +337,11 @@ async function runSchedule(
   ops?.setReady(false);
   const result = stopping ? await stopping : { killed: 0 };
   ledgerProbe?.stop();
+  await endGroups(); // also when run ends by itself: what its runs left in their groups goes with it
   await ops?.close();
   systemd?.close();
   if (forTimer?.active()) forTimer.cancel();
-  process.off("SIGINT", onSigint);
-  process.off("SIGTERM", onSigterm);
+  removeStopSignals();
   process.off("SIGHUP", reload);
   await scheduler.ledgerSettled();
   await ledger?.close();

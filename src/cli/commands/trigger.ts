@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { DelayedCall } from "../../clock/clock.js";
 import { Reactor } from "../../clock/reactor.js";
 import { type Awaitable, type Ledger, OutputTail } from "../../ledger/ledger.js";
+import { ProcessGroups } from "../../runner/process-groups.js";
 import type { RunResult } from "../../runner/run-job.js";
 import type { JobSpec, Schedule } from "../../schedule/types.js";
 import { DEFAULT_LEASE_MS, defaultRunId } from "../../scheduler/scheduler.js";
@@ -15,6 +16,7 @@ import { ledgerRecordOf, startJobRun } from "../job-run.js";
 import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
 import { openLedger, ownerId, type StateSelection, selectState } from "../state.js";
+import { onStopSignals, STOP_SIGNALS } from "../stop-signals.js";
 import { checkRunnable } from "../trust.js";
 import { runningUid } from "../trusted-file.js";
 
@@ -83,7 +85,19 @@ export async function triggerCommand(
     : undefined;
   const context = { runId, scheduledMs, ...(claim ? { fence: claim.fence } : {}) };
   const tail = claim ? new OutputTail() : undefined;
-  const run = startJobRun(job, context, { reactor, log, env: io.env, ...(tail ? { tail } : {}) });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signals++ === 0) run.stop(`tdefer received ${signal}`);
+    else {
+      run.kill(`a second ${signal}`);
+      groups.killAll();
+    }
+  };
+  // Listening before the run starts (no await in between): a signal never finds tdefer without its handler.
+  // trigger does not reload: SIGHUP (a closed terminal) is a stop too.
+  const removeStopSignals = onStopSignals(onSignal, [...STOP_SIGNALS, "SIGHUP"]);
+  const groups = new ProcessGroups(reactor);
+  const run = startJobRun(job, context, { reactor, log, env: io.env, groups, ...(tail ? { tail } : {}) });
   if (ledger && claim) {
     const startedAtMs = reactor.wallNow();
     await recordSafely(log, reactor, ledger.location, () =>
@@ -96,13 +110,6 @@ export async function triggerCommand(
           recordSafely(log, reactor, ledger.location, () => ledger.renew(claim, DEFAULT_LEASE_MS)),
         )
       : undefined;
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signals++ === 0) run.stop(`tdefer received ${signal}`);
-    else run.kill(`a second ${signal}`);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
   let internalError = false;
   const removeLastResort = stopOnInternalError(io.stderr, () => {
     internalError = true;
@@ -110,9 +117,20 @@ export async function triggerCommand(
     else run.kill("tdefer had another internal error");
   });
   const result = await run.done;
+  // What the job left running in its group (`sleep 100 &`) does not outlive trigger.
+  if (groups.leftovers() > 0) {
+    log.emitAt(
+      {
+        event: "warning",
+        level: "warn",
+        message: `ending the process group the job left behind (${job.killSignal}, SIGKILL after ${job.killGraceMs} ms)`,
+      },
+      reactor.wallNow(),
+    );
+  }
+  await groups.end(job.killGraceMs);
   renewal?.stop();
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  removeStopSignals();
   if (ledger && claim) {
     const finishedAtMs = reactor.wallNow();
     await recordSafely(log, reactor, ledger.location, () =>
