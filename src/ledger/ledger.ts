@@ -3,6 +3,8 @@
 // the status page and metrics read it. Implementations: sqlite.ts (one machine), memory.ts (unit tests only), and
 // any other store (PostgreSQL) that keeps the same contract.
 
+import type { OverlapPolicy } from "../schedule/types.js";
+
 /**
  * A value now or later. Every Ledger method returns one: a synchronous store (SQLite) returns the value itself,
  * so that the scheduler starts a claimed fire without waiting a turn; a networked one (PostgreSQL) a Promise.
@@ -83,6 +85,11 @@ export interface ClaimRequest extends FireKey {
   readonly owner: string;
   /** The lease lasts this long from the store's now; the owner renews it every leaseMs/3 while the run goes. */
   readonly leaseMs: number;
+  /**
+   * The job's overlap policy. A store shared by replicas (PostgreSQL) decides `skip` and `replace` across them in
+   * the claim's transaction; a local store leaves overlap to the scheduler.
+   */
+  readonly overlap?: OverlapPolicy;
 }
 
 /** A new claim on a record whose owner died: who takes it over. */

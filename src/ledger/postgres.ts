@@ -1,7 +1,6 @@
 // The ledger in PostgreSQL (the only importer of `pg`): what lets several replicas of one schedule fire each
 // job once. Every time in a lease is the database's clock (clock_timestamp()), never a replica's.
 import pg from "pg";
-import type { OverlapPolicy } from "../schedule/types.js";
 import {
   type Claim,
   type ClaimRequest,
@@ -74,16 +73,6 @@ export interface PostgresLedgerOptions {
   readonly backoffMs?: (attempt: number) => number;
   /** Waits (the Clock seam); the ledger never touches timers itself. */
   readonly callLater: (delayMs: number, fn: () => void) => { cancel(): void };
-}
-
-/** A claim that may decide overlap across replicas. */
-export interface OverlapClaimRequest extends ClaimRequest {
-  /**
-   * skip: no claim while another replica's run of the job holds a lease (the fire is recorded skipped);
-   * replace: such a run loses its lease (its owner ends it at its next renewal). Decided in the claim's
-   * transaction under a transaction-level advisory lock on the job.
-   */
-  readonly overlap?: OverlapPolicy;
 }
 
 interface Row {
@@ -231,7 +220,7 @@ export class PostgresLedger implements Ledger {
    * scheduled_at is more than {@link EARLY_TOLERANCE_MS} ahead of the database's clock: such a claim waits for the
    * database's clock and tries again, so a replica with a fast clock cannot start a job early.
    */
-  async claim(request: OverlapClaimRequest): Promise<Claim | undefined> {
+  async claim(request: ClaimRequest): Promise<Claim | undefined> {
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.guard(() => this.tryClaim(request));
       if (outcome.kind !== "early" || attempt >= EARLY_RETRIES) {
@@ -243,7 +232,7 @@ export class PostgresLedger implements Ledger {
   }
 
   private async tryClaim(
-    request: OverlapClaimRequest,
+    request: ClaimRequest,
   ): Promise<{ kind: "won"; claim: Claim } | { kind: "taken" } | { kind: "early"; dbNowMs: number }> {
     const client = await this.pool.connect();
     let broken: Error | undefined;

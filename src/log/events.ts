@@ -107,6 +107,21 @@ export type LogEvent = Base &
     | { readonly event: "http_listening"; readonly url: string }
     | { readonly event: "paused"; readonly job: string }
     | { readonly event: "resumed"; readonly job: string }
+    | {
+        /** A run's claim is no longer its own (taken over, or unconfirmed for a whole lease): the run is ended. */
+        readonly event: "lease_lost";
+        readonly job: string;
+        readonly run: string;
+        readonly fence: number;
+        readonly reason: string;
+      }
+    | { readonly event: "ledger_down"; readonly location: string; readonly error: string }
+    | { readonly event: "ledger_up"; readonly location: string }
+    | {
+        /** This process's wall clock minus the ledger database's, beyond a second. */
+        readonly event: "clock_skew";
+        readonly skewMs: number;
+      }
     | { readonly event: "warning"; readonly message: string; readonly job?: string }
     | { readonly event: "error"; readonly message: string; readonly job?: string }
   );

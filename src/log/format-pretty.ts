@@ -152,6 +152,14 @@ function describe(event: Exclude<LogEvent, { event: "output" }>): string {
       return "paused: no fires until resumed";
     case "resumed":
       return "resumed";
+    case "lease_lost":
+      return `lease lost (fence ${event.fence}): ${event.reason}; ending the run`;
+    case "ledger_down":
+      return `the ledger (${event.location}) does not answer: ${event.error}; fires are skipped until it does`;
+    case "ledger_up":
+      return `the ledger (${event.location}) answers again`;
+    case "clock_skew":
+      return `this machine's clock is ${humanDuration(Math.abs(event.skewMs))} ${event.skewMs > 0 ? "ahead of" : "behind"} the ledger database's: fix its time sync (leases use the database's clock, and no fire is claimed early)`;
     case "warning":
       return `warning: ${event.message}`;
     case "error":

@@ -4,10 +4,18 @@ export interface LeaseKeeperOptions {
   readonly clock: Clock;
   /** How long a renewal holds the claim; renewals go every third of it. */
   readonly leaseMs: number;
-  /** Extends the lease in the ledger: false when the claim is no longer ours; throws when the ledger is down. */
-  readonly renew: () => Promise<boolean>;
+  /**
+   * Extends the lease in the ledger: false when the claim is no longer ours; throws (or rejects) when the ledger is
+   * down. A synchronous answer (SQLite) is taken at once, without waiting a turn.
+   */
+  readonly renew: () => boolean | Promise<boolean>;
   /** Called once, when the lease is lost: the run must end as on timeout. */
   readonly onLost: (reason: string) => void;
+  /**
+   * Also lose the lease when the ledger has not confirmed it for a whole lease (a shared ledger: another replica
+   * may own the fire by then). Without it, a failing ledger leaves the run alone (one machine: the run goes ahead).
+   */
+  readonly loseUnconfirmed?: boolean;
 }
 
 /**
@@ -29,26 +37,33 @@ export function keepLease(options: LeaseKeeperOptions): { stop(): void } {
   const tick = (): void => {
     timer = undefined;
     const sentAtMs = clock.now();
-    options.renew().then(
-      (held) => {
-        if (stopped) return;
-        if (!held) return lose("another replica took it over, or it was marked lost");
-        confirmedAtMs = sentAtMs;
-        arm();
-      },
-      () => {
-        if (stopped) return;
-        if (clock.now() - confirmedAtMs >= leaseMs) {
-          return lose(`the ledger did not confirm it for a whole lease (${leaseMs} ms)`);
-        }
-        arm();
-      },
-    );
+    const answered = (held: boolean): void => {
+      if (stopped) return;
+      if (!held) return lose("another replica took it over, or it was marked lost");
+      confirmedAtMs = sentAtMs;
+      arm();
+    };
+    const failed = (): void => {
+      if (stopped) return;
+      if (options.loseUnconfirmed === true && clock.now() - confirmedAtMs >= leaseMs) {
+        return lose(`the ledger did not confirm it for a whole lease (${leaseMs} ms)`);
+      }
+      arm();
+    };
+    let result: boolean | Promise<boolean>;
+    try {
+      result = options.renew();
+    } catch {
+      return failed();
+    }
+    if (result instanceof Promise) result.then(answered, failed);
+    else answered(result);
   };
   const arm = (): void => {
     // Never wait past the lease's end for the next try while the ledger is failing.
     const untilExpiryMs = confirmedAtMs + leaseMs - clock.now();
-    timer = clock.callLater(Math.max(0, Math.min(everyMs, untilExpiryMs)), tick);
+    const delayMs = untilExpiryMs > 0 ? Math.min(everyMs, untilExpiryMs) : everyMs;
+    timer = clock.callLater(delayMs, tick);
   };
   arm();
   return {

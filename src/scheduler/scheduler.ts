@@ -12,6 +12,7 @@ import type { LogEvent, LogEventInput } from "../log/events.js";
 import { formatDuration } from "../schedule/duration.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
 import { firesBetween, MAX_CAUGHT_UP, MAX_RECORDED_MISSED } from "./catch-up.js";
+import { keepLease } from "./lease.js";
 import { type ArmedTrigger, armTrigger, type Fire } from "./triggers.js";
 
 /** How a run ended, as the scheduler records it. */
@@ -67,6 +68,11 @@ export interface SchedulerDeps {
   readonly ownerAlive?: (owner: string) => boolean;
   /** The ledger failed at a fire: run it unclaimed (default; one machine) or skip it. */
   readonly ledgerDown?: "run" | "skip";
+  /**
+   * The ledger is shared by replicas (PostgreSQL): look for runs lost by any replica every lease, and end a run
+   * whose lease the ledger has not confirmed for a whole lease (another replica may own the fire by then).
+   */
+  readonly sharedLedger?: boolean;
 }
 
 /** A run going on now, as the status page and API show it. */
@@ -538,7 +544,12 @@ export class Scheduler {
       () =>
         fire.lost
           ? ledger.reclaim(fire.lost, request)
-          : ledger.claim({ ...key, ...request, trigger: fire.trigger ?? "schedule" }),
+          : ledger.claim({
+              ...key,
+              ...request,
+              trigger: fire.trigger ?? "schedule",
+              overlap: state.spec.overlap,
+            }),
       (claim) => {
         state.claiming--;
         if (!claim) {
@@ -564,7 +575,12 @@ export class Scheduler {
       () => {
         state.claiming--;
         if (this.deps.ledgerDown === "skip" || this.stopping || state.retired) {
-          this.emit({ event: "skipped", level: "error", job: state.spec.name, reason: "the ledger failed" });
+          this.emit({
+            event: "skipped",
+            level: "error",
+            job: state.spec.name,
+            reason: "the ledger did not answer, and a fire is never run unclaimed (ledger.down: skip)",
+          });
           this.release(state);
         } else {
           this.begin(state, fire, runId, undefined);
@@ -583,7 +599,7 @@ export class Scheduler {
       ...(claim ? { fence: claim.fence } : {}),
     });
     state.runs.set(run, { runId, scheduledMs: fire.scheduledMs, launchedMs: clock.wallNow() });
-    let renewal: DelayedCall | undefined;
+    let lease: { stop(): void } | undefined;
     if (ledger && claim) {
       const startedAtMs = clock.wallNow();
       this.ledgerCall(
@@ -591,34 +607,38 @@ export class Scheduler {
         () => {},
         "recording a start",
       );
-      const renew = (): void => {
-        renewal = undefined;
-        this.ledgerCall(
-          () => ledger.renew(claim, this.leaseMs),
-          (renewed) => {
-            if (!state.runs.has(run)) return;
-            if (!renewed) {
-              this.emit({
-                event: "error",
-                level: "error",
-                job: state.spec.name,
-                message: "lease_lost: the ledger no longer holds this run's claim; ending the run",
-              });
-              run.stop("its lease in the ledger was lost");
-              return;
-            }
-            renewal = clock.callLater(this.leaseMs / 3, renew);
-          },
-          "renewing a lease",
-          () => {
-            if (state.runs.has(run)) renewal = clock.callLater(this.leaseMs / 3, renew);
-          },
-        );
-      };
-      renewal = clock.callLater(this.leaseMs / 3, renew);
+      lease = keepLease({
+        clock,
+        leaseMs: this.leaseMs,
+        loseUnconfirmed: this.deps.sharedLedger ?? false,
+        renew: () => {
+          const failed = (error: unknown): never => {
+            this.ledgerFailed("renewing a lease", error);
+            throw error;
+          };
+          try {
+            const renewed = ledger.renew(claim, this.leaseMs);
+            return renewed instanceof Promise ? renewed.catch(failed) : renewed;
+          } catch (error) {
+            return failed(error);
+          }
+        },
+        onLost: (reason) => {
+          if (!state.runs.has(run)) return;
+          this.emit({
+            event: "lease_lost",
+            level: "error",
+            job: state.spec.name,
+            run: runId,
+            fence: claim.fence,
+            reason,
+          });
+          run.stop(`its lease in the ledger was lost (${reason})`);
+        },
+      });
     }
     const finished = (outcome: RunOutcome | undefined): void => {
-      if (renewal?.active()) renewal.cancel();
+      lease?.stop();
       if (ledger && claim) {
         const record = outcome?.record ?? {
           state: outcome?.killedHard ? ("killed" as const) : ("succeeded" as const),
@@ -813,21 +833,26 @@ export class Scheduler {
 
   /** While another process's records are in flight, looks again every lease for those whose owner died. */
   private sweepLater(): void {
-    if (!this.othersInFlight || this.stopping) return;
-    this.sweepTimer = this.deps.clock.callLater(this.leaseMs, () => {
+    if ((!this.othersInFlight && !this.deps.sharedLedger) || this.stopping) return;
+    // Replicas look more often: a dead replica's run is found within about a lease and a third.
+    const everyMs = this.deps.sharedLedger ? this.leaseMs / 3 : this.leaseMs;
+    this.sweepTimer = this.deps.clock.callLater(everyMs, () => {
       this.sweepTimer = undefined;
       const ledger = this.deps.ledger;
       if (!ledger || this.stopping) return;
-      this.lostRuns(ledger).then(
-        async (lost) => {
-          for (const run of lost) {
-            const state = this.jobs.get(run.job);
-            if (state?.spec.onLost === "rerun" && !this.stopping) this.onFire(state, run.fire);
-            else await this.markLost(ledger, run);
-          }
+      const sweep = async (): Promise<void> => {
+        for (const run of await this.lostRuns(ledger)) {
+          const state = this.jobs.get(run.job);
+          if (state?.spec.onLost === "rerun" && !this.stopping) this.onFire(state, run.fire);
+          else await this.markLost(ledger, run);
+        }
+      };
+      sweep().then(
+        () => this.sweepLater(),
+        (error: unknown) => {
+          this.ledgerFailed("looking for lost runs", error);
           this.sweepLater();
         },
-        (error: unknown) => this.ledgerFailed("looking for lost runs", error),
       );
     });
   }

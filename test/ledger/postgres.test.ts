@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Claim } from "../../src/ledger/ledger.js";
+import type { Claim, ClaimRequest } from "../../src/ledger/ledger.js";
 import {
   LedgerSchemaError,
-  type OverlapClaimRequest,
   PostgresLedger,
   type PostgresLedgerOptions,
   postgresUrlProblem,
@@ -45,7 +44,7 @@ async function ledgers(
   return result;
 }
 
-const fire = (owner: number, scheduledAtMs: number, extra: Partial<OverlapClaimRequest> = {}) => ({
+const fire = (owner: number, scheduledAtMs: number, extra: Partial<ClaimRequest> = {}) => ({
   job: "backup",
   scheduledAtMs,
   runId: `r${owner}`,
@@ -57,7 +56,7 @@ const fire = (owner: number, scheduledAtMs: number, extra: Partial<OverlapClaimR
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function claimed(ledger: PostgresLedger, request: OverlapClaimRequest): Promise<Claim> {
+async function claimed(ledger: PostgresLedger, request: ClaimRequest): Promise<Claim> {
   const claim = await ledger.claim(request);
   if (!claim) throw new Error("the claim should have been won");
   return claim;

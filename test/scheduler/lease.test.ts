@@ -3,7 +3,7 @@ import { VirtualClock } from "../../src/clock/virtual-clock.js";
 import { keepLease } from "../../src/scheduler/lease.js";
 import { settle } from "../helpers/settle.js";
 
-function harness(answers: (() => Promise<boolean>)[]) {
+function harness(answers: (() => Promise<boolean>)[], options: { loseUnconfirmed?: boolean } = {}) {
   const clock = new VirtualClock(0);
   const renewals: number[] = [];
   const lost: string[] = [];
@@ -16,6 +16,7 @@ function harness(answers: (() => Promise<boolean>)[]) {
       return (answers[Math.min(next++, answers.length - 1)] ?? (() => Promise.resolve(true)))();
     },
     onLost: (reason) => lost.push(reason),
+    loseUnconfirmed: options.loseUnconfirmed,
   });
   const advance = async (ms: number, stepMs = 1_000) => {
     for (let passed = 0; passed < ms; passed += stepMs) {
@@ -54,13 +55,20 @@ describe("a run's lease", () => {
     expect(lost).toEqual([]);
   });
 
-  it("is lost when the ledger has not confirmed it for a whole lease, counted from the last confirmed renewal", async () => {
-    const { lost, renewals, advance } = harness([held, down]);
+  it("with a shared ledger, is lost when the ledger has not confirmed it for a whole lease, counted from the last confirmed renewal", async () => {
+    const { lost, renewals, advance } = harness([held, down], { loseUnconfirmed: true });
     await advance(39_000);
     expect(lost).toEqual([]);
     await advance(1_000);
     // Confirmed by the renewal sent at 10 s: lost at 40 s, never later.
     expect(renewals.at(-1)).toBe(40_000);
     expect(lost).toEqual(["the ledger did not confirm it for a whole lease (30000 ms)"]);
+  });
+
+  it("with a ledger of one machine, is kept through any outage: the run goes ahead", async () => {
+    const { lost, renewals, advance } = harness([held, down]);
+    await advance(120_000);
+    expect(lost).toEqual([]);
+    expect(renewals.length).toBeGreaterThan(10);
   });
 });

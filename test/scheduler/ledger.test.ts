@@ -165,8 +165,12 @@ describe("the scheduler with a ledger", () => {
     const claim = { job: "backup", scheduledAtMs: T0 + HOUR, fence: 1 };
     ledger.reclaim(claim, { runId: "thief", owner: "other:2", leaseMs: 30_000 });
     clock.advance(10_000);
-    expect(proc.runs[0]!.stops).toEqual(["its lease in the ledger was lost"]);
-    expect(proc.warnings()[0]).toMatch(/^lease_lost/);
+    expect(proc.runs[0]!.stops).toEqual([
+      "its lease in the ledger was lost (another replica took it over, or it was marked lost)",
+    ]);
+    expect(proc.events.filter((e) => e.event === "lease_lost")).toMatchObject([
+      { job: "backup", fence: 1, reason: "another replica took it over, or it was marked lost" },
+    ]);
   });
 
   it("records a run in flight when tdefer died as lost at the next start, and does not run it again", async () => {
