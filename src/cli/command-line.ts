@@ -97,7 +97,7 @@ function logFormatOption(): Option {
 function stateOption(): Option {
   return new Option(
     "--state <value>",
-    "the ledger: a file path, or none to remember nothing (default: $TDEFER_STATE, the file's state:, then a file in the state folder)",
+    "the ledger: a file path, a postgres://USER@HOST/DB URL (password in PGPASSWORD or ~/.pgpass), or none to remember nothing (default: $TDEFER_STATE, the file's state:, then a file in the state folder)",
   );
 }
 
@@ -188,7 +188,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .addOption(systemFormatOption())
     .action(async (file: string | undefined, options: CheckOptions) => {
       const { checkCommand } = await import("./commands/check.js");
-      checkCommand(file, options, io);
+      await checkCommand(file, options, io);
     });
 
   program
@@ -203,7 +203,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .addOption(stateOption())
     .action(async (jobs: string[], options: HistoryOptions) => {
       const { historyCommand } = await import("./commands/history.js");
-      historyCommand(jobs, options, io);
+      await historyCommand(jobs, options, io);
     });
 
   program

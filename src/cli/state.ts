@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { type Ledger, LedgerError } from "../ledger/ledger.js";
+import { redactUrl } from "../ledger/redact.js";
 import { openSqliteLedger } from "../ledger/sqlite.js";
 import type { Schedule } from "../schedule/types.js";
 import { scheduleNameOf } from "../schedule/validate.js";
@@ -68,17 +69,7 @@ export function describeState(selection: StateSelection): string {
     case "sqlite":
       return selection.path;
     case "postgres":
-      return withoutPassword(selection.url);
-  }
-}
-
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "a postgres:// URL";
+      return redactUrl(selection.url);
   }
 }
 
@@ -91,11 +82,21 @@ const LEDGER_FILE: TrustSubject = { noun: "ledger", risk: "rewrite what ran and 
  * `trustUid` (tdefer runs as root), the schedule file's trust rules apply to the ledger's folder and file: whoever
  * could replace them could make tdefer run a job again, or never.
  */
-export function openLedger(
+export async function openLedger(
   selection: StateSelection,
   schedule: Schedule,
-  options: { readonly now: () => number; readonly mustExist?: boolean; readonly trustUid?: number },
-): Ledger | undefined {
+  options: {
+    readonly now: () => number;
+    readonly mustExist?: boolean;
+    readonly trustUid?: number;
+    /** The Clock seam, for a networked ledger's reconnects and waits; without it, none. */
+    readonly callLater?: (delayMs: number, fn: () => void) => { cancel(): void };
+    /** A networked ledger stopped or started answering. */
+    readonly onAvailability?: (up: boolean, error?: string) => void;
+    /** Refuse a networked ledger that does not answer now (history, trigger); `run` starts anyway and waits. */
+    readonly mustAnswer?: boolean;
+  },
+): Promise<Ledger | undefined> {
   switch (selection.kind) {
     case "none":
       return undefined;
@@ -106,12 +107,24 @@ export function openLedger(
         now: options.now,
         ...(options.mustExist ? { mustExist: true } : {}),
       });
-    case "postgres":
-      throw new LedgerError(
-        describeState(selection),
-        "this tdefer keeps its ledger in SQLite only; PostgreSQL is not supported yet",
-        "use a file path for --state (or leave it out for the default)",
-      );
+    case "postgres": {
+      // Loaded only for a PostgreSQL ledger: SQLite users never load pg.
+      const { PostgresLedger } = await import("../ledger/postgres.js");
+      const ledger = await PostgresLedger.open(selection.url, {
+        schedule: scheduleName(schedule),
+        callLater: options.callLater ?? (() => ({ cancel: () => {} })),
+        ...(options.onAvailability ? { onAvailability: options.onAvailability } : {}),
+      });
+      if (options.mustAnswer && !ledger.isUp) {
+        await ledger.close();
+        throw new LedgerError(
+          ledger.location,
+          "the PostgreSQL ledger does not answer",
+          "check that the server runs and that this URL, PGPASSWORD or ~/.pgpass let this user in (tdefer check shows what it says)",
+        );
+      }
+      return ledger;
+    }
   }
 }
 

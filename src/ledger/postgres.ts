@@ -19,6 +19,7 @@ import {
   type StartUpdate,
 } from "./ledger.js";
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./migrations/postgres.js";
+import { redactUrl } from "./redact.js";
 
 /** The database's clock, UTC ms: the only clock leases are measured on. */
 const DB_NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
@@ -32,17 +33,6 @@ const MIGRATION_LOCK = 0x746465666572;
 /** True for a postgres:// or postgresql:// state value. */
 export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//i.test(value);
-}
-
-/** The URL with any password replaced by ***, for messages; unparseable text is cut to its scheme. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return `${url.split("://")[0]}://…`;
-  }
 }
 
 /** Removes anything that looks like a URL's password from a message. */
@@ -203,6 +193,36 @@ export class PostgresLedger implements Ledger {
       ledger.markDown(error);
     }
     return ledger;
+  }
+
+  /**
+   * For `check`: whether the database answers, its version and the ledger schema's (0: no ledger there yet), read
+   * without writing anything. Never throws; a failure says why, without a password.
+   */
+  static async probe(
+    url: string,
+  ): Promise<{ answers: true; server: string; schemaVersion: number } | { answers: false; error: string }> {
+    const problem = postgresUrlProblem(url);
+    if (problem) return { answers: false, error: problem };
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 5_000,
+    });
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ server: string; meta: string | null }>(
+        "SELECT current_setting('server_version') AS server, to_regclass('tdefer.meta')::text AS meta",
+      );
+      const { rows: version } = rows[0]?.meta
+        ? await client.query<{ value: string }>("SELECT value FROM tdefer.meta WHERE key = 'schema_version'")
+        : { rows: [] };
+      return { answers: true, server: rows[0]!.server, schemaVersion: Number(version[0]?.value ?? 0) };
+    } catch (error) {
+      return { answers: false, error: redactMessage(String((error as Error)?.message ?? error)) };
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
 
   /** The URL without a password, for messages. */

@@ -236,10 +236,23 @@ export const scheduleSchema = z
       ).optional(),
       ledger: z
         .strictObject(
-          { keep: duration("Delete records older than this (default 30d), at most hourly").optional() },
-          { error: (issue) => `expected a map with keep, got ${describeValue(issue.input)}` },
+          {
+            keep: duration("Delete records older than this (default 30d), at most hourly").optional(),
+            lease: duration(
+              "How long a claim holds without renewal (default 30s); its owner renews it every third of it",
+            ).optional(),
+            down: z
+              .enum(["skip", "run"], {
+                error: (issue) => `expected skip or run, got ${describeValue(issue.input)}`,
+              })
+              .describe(
+                "A fire while the ledger does not answer: skip it (the default with PostgreSQL: never a double) or run it unclaimed (the default with SQLite)",
+              )
+              .optional(),
+          },
+          { error: (issue) => `expected a map with keep, lease or down, got ${describeValue(issue.input)}` },
         )
-        .describe("The ledger's retention")
+        .describe("The ledger's retention, lease, and what a fire does while it does not answer")
         .optional(),
       timezone: text("Default IANA zone for cron and at jobs (default: the system zone)").optional(),
       shell: text("Runs string commands as `shell -c STRING` (default /bin/sh)").optional(),

@@ -112,6 +112,10 @@ export interface Schedule {
   readonly state?: string;
   /** Ledger records older than this are pruned (`ledger: { keep }`). */
   readonly ledgerKeepMs?: number;
+  /** A claim's lease (`ledger: { lease }`); absent: the default. */
+  readonly ledgerLeaseMs?: number;
+  /** `ledger: { down }`: a fire while the ledger does not answer; absent: skip with PostgreSQL, run with SQLite. */
+  readonly ledgerDown?: "skip" | "run";
   readonly zone: string;
   readonly maxParallel: number | undefined;
   /** Where `run` serves the status page and API (`http:`), when the file says; --http overrides it. */

@@ -136,13 +136,22 @@ class Validator {
         "write HOST:PORT, for example 127.0.0.1:9780, [::1]:9780 or :9780 for every interface",
       );
     }
-    if (this.problems.length > 0) return undefined;
     const ledgerKeepMs = this.duration({ value: raw.ledger?.keep, path: ["ledger", "keep"] });
+    const ledgerLeaseMs = this.duration({ value: raw.ledger?.lease, path: ["ledger", "lease"] });
+    if (ledgerLeaseMs !== undefined && ledgerLeaseMs < 1_000) {
+      this.problem(
+        ["ledger", "lease"],
+        "a lease is at least 1s: it is renewed every third of it, over the network",
+      );
+    }
+    if (this.problems.length > 0) return undefined;
     return {
       file: this.data.file,
       name: raw.name ?? scheduleNameOf(this.data.file),
       ...(raw.state !== undefined ? { state: raw.state } : {}),
       ledgerKeepMs: ledgerKeepMs ?? DEFAULT_LEDGER_KEEP_MS,
+      ...(ledgerLeaseMs !== undefined ? { ledgerLeaseMs } : {}),
+      ...(raw.ledger?.down !== undefined ? { ledgerDown: raw.ledger.down } : {}),
       zone: fileZone ?? this.options.systemZone,
       maxParallel: raw.max_parallel,
       ...(raw.http !== undefined ? { http: raw.http } : {}),

@@ -5,8 +5,8 @@ import {
   PostgresLedger,
   type PostgresLedgerOptions,
   postgresUrlProblem,
-  redactUrl,
 } from "../../src/ledger/postgres.js";
+import { redactUrl } from "../../src/ledger/redact.js";
 import {
   POSTGRES_MISSING,
   POSTGRES_SKIPPED,

@@ -12,7 +12,11 @@ import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime 
 import { describeState, type StateSelection, scheduleName, selectState } from "../state.js";
 
 /** `tdefer check`: validates the file and summarises each job; exit 78 when it is invalid. */
-export function checkCommand(file: string | undefined, options: CheckOptions, io: CliIO): void {
+export async function checkCommand(
+  file: string | undefined,
+  options: CheckOptions,
+  io: CliIO,
+): Promise<void> {
   endQuietlyOnClosedPipe(io.stdout);
   let path: string | undefined;
   try {
@@ -24,7 +28,7 @@ export function checkCommand(file: string | undefined, options: CheckOptions, io
       env: io.env,
       cwd: io.cwd,
     });
-    const summary = summarise(schedule, nowMs, state);
+    const summary = { ...summarise(schedule, nowMs, state), ...(await ledgerAnswer(state)) };
     io.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, nowMs));
   } catch (error) {
     const problems = options.json ? problemsOf(error, path) : undefined;
@@ -176,11 +180,24 @@ function optionWords(options: JobOptions): string[] {
   return words;
 }
 
-function render(summary: ReturnType<typeof summarise>, nowMs: number): string {
+/** For a PostgreSQL ledger: whether the database answers now (read only; nothing is created). */
+async function ledgerAnswer(state: StateSelection): Promise<{ ledger_answers?: string }> {
+  if (state.kind !== "postgres") return {};
+  // Loaded only here: check on a file without a PostgreSQL ledger never loads pg.
+  const { PostgresLedger } = await import("../../ledger/postgres.js");
+  const probe = await PostgresLedger.probe(state.url);
+  if (!probe.answers) return { ledger_answers: `no: ${probe.error}` };
+  const schema =
+    probe.schemaVersion === 0 ? "no ledger yet (run creates it)" : `ledger schema ${probe.schemaVersion}`;
+  return { ledger_answers: `yes: PostgreSQL ${probe.server}, ${schema}` };
+}
+
+function render(summary: ReturnType<typeof summarise> & { ledger_answers?: string }, nowMs: number): string {
   const count = summary.jobs.length;
   const lines = [
     `${summary.file}: valid, ${count} job${count === 1 ? "" : "s"} (zone ${summary.zone})`,
     `ledger: ${summary.ledger}, schedule "${summary.name}"; missed fires are recorded, and run only for jobs with catch_up`,
+    ...(summary.ledger_answers !== undefined ? [`ledger answers: ${summary.ledger_answers}`] : []),
     "",
   ];
   const rows = summary.jobs.map((job) => [

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { RunRecord } from "../../ledger/ledger.js";
+import { LedgerError, type RunRecord } from "../../ledger/ledger.js";
 import { humanDuration } from "../../log/time.js";
 import { parseDuration } from "../../schedule/duration.js";
 import type { JobSpec, Schedule } from "../../schedule/types.js";
@@ -11,7 +11,7 @@ import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe } from "../io.
 import { openLedger, selectState } from "../state.js";
 
 /** `tdefer history`: the ledger's records, newest first. */
-export function historyCommand(args: string[], options: HistoryOptions, io: CliIO): void {
+export async function historyCommand(args: string[], options: HistoryOptions, io: CliIO): Promise<void> {
   endQuietlyOnClosedPipe(io.stdout);
   const jobs = [...args];
   let file = options.file;
@@ -51,17 +51,26 @@ export function historyCommand(args: string[], options: HistoryOptions, io: CliI
       io.setExitCode(2);
       return;
     }
-    const ledger = openLedger(selection, schedule, { now: io.nowMs, mustExist: true })!;
+    const ledger = (await openLedger(selection, schedule, {
+      now: io.nowMs,
+      mustExist: true,
+      mustAnswer: true,
+    }))!;
     try {
-      // A synchronous ledger answers at once; history is only ever read from SQLite here.
-      records = ledger.history({
+      records = await ledger.history({
         jobs,
         limit: options.count,
         ...(sinceMs !== undefined ? { sinceMs } : {}),
         ...(options.failed ? { failedOnly: true } : {}),
-      }) as readonly RunRecord[];
+      });
+    } catch (error) {
+      throw new LedgerError(
+        ledger.location,
+        `reading the history failed: ${(error as Error).message}`,
+        "check that the ledger's database answers (tdefer check)",
+      );
     } finally {
-      ledger.close();
+      await ledger.close();
     }
   } catch (error) {
     io.setExitCode(reportConfigError(error, io.stderr));

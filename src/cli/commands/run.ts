@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Reactor } from "../../clock/reactor.js";
 import { type Ledger, OutputTail, type RunRecord } from "../../ledger/ledger.js";
+import type { PostgresLedger } from "../../ledger/postgres.js";
 import type { LogEvent, LogEventInput } from "../../log/events.js";
 import { formatJson } from "../../log/format-json.js";
 import type { RunJson, RunQuery } from "../../ops/api.js";
@@ -11,6 +12,7 @@ import type { SystemdNotifier } from "../../ops/sd-notify.js";
 import type { JobControl } from "../../ops/view.js";
 import { ProcessGroups } from "../../runner/process-groups.js";
 import type { Schedule } from "../../schedule/types.js";
+import { watchClockSkew } from "../../scheduler/clock-skew.js";
 import { Scheduler } from "../../scheduler/scheduler.js";
 import type { RunOptions } from "../command-line.js";
 import { configErrorLines, reportConfigError } from "../config.js";
@@ -138,10 +140,20 @@ async function runSchedule(
   const groups = new ProcessGroups(reactor);
   const emitNow = (event: LogEventInput) => log.emitAt(event, reactor.wallNow());
   let ledger: Ledger | undefined;
+  // Replicas share a PostgreSQL ledger: every grids on the epoch, a fire never run unclaimed, lost runs looked for.
+  const shared = state.kind === "postgres";
+  const location = describeState(state);
   try {
-    ledger = openLedger(state, schedule, {
+    ledger = await openLedger(state, schedule, {
       now: () => reactor.wallNow(),
       ...(runningUid() === 0 ? { trustUid: 0 } : {}),
+      callLater: (delayMs, fn) => reactor.callLater(delayMs, fn),
+      onAvailability: (up, error) =>
+        emitNow(
+          up
+            ? { event: "ledger_up", level: "info", location }
+            : { event: "ledger_down", level: "error", location, error: error ?? "no answer" },
+        ),
     });
   } catch (error) {
     // A ledger that cannot be used is refused at start: never a silent run without memory.
@@ -156,6 +168,10 @@ async function runSchedule(
     clock: reactor,
     emit: (event) => log.emit(event),
     ...(ledger ? { ledger, owner: ownerId(), ownerAlive: ownerMayBeAlive } : {}),
+    ...(schedule.ledgerLeaseMs !== undefined ? { leaseMs: schedule.ledgerLeaseMs } : {}),
+    ledgerDown: schedule.ledgerDown ?? (shared ? "skip" : "run"),
+    sharedLedger: shared,
+    everyAnchor: shared ? "epoch" : "start",
     startRun: (job, context) => {
       const tail = ledger ? new OutputTail() : undefined;
       const run = startJobRun(job, context, { reactor, log, env: jobEnv, groups, ...(tail ? { tail } : {}) });
@@ -329,6 +345,15 @@ async function runSchedule(
       });
     }
   }
+  const sharedLedger = shared ? (ledger as PostgresLedger) : undefined;
+  const skewWatch =
+    sharedLedger !== undefined
+      ? watchClockSkew({
+          clock: reactor,
+          measure: () => sharedLedger.dbNow(),
+          onSkew: (skewMs) => emitNow({ event: "clock_skew", level: "warn", skewMs }),
+        })
+      : undefined;
   await scheduler.start(schedule);
   ops?.setReady(true);
   systemd?.ready();
@@ -343,6 +368,7 @@ async function runSchedule(
   if (forTimer?.active()) forTimer.cancel();
   removeStopSignals();
   process.off("SIGHUP", reload);
+  skewWatch?.stop();
   await scheduler.ledgerSettled();
   await ledger?.close();
   reactor.close();

@@ -58,9 +58,11 @@ export async function triggerCommand(
   const reactor = new Reactor();
   let ledger: Ledger | undefined;
   try {
-    ledger = openLedger(state, schedule, {
+    ledger = await openLedger(state, schedule, {
       now: () => reactor.wallNow(),
       ...(runningUid() === 0 ? { trustUid: 0 } : {}),
+      callLater: (delayMs, fn) => reactor.callLater(delayMs, fn),
+      mustAnswer: true,
     });
   } catch (error) {
     reactor.close();
