@@ -335,7 +335,8 @@ export class PostgresLedger implements Ledger {
   }
 
   async renew(claim: Claim, leaseMs: number): Promise<boolean> {
-    const { rowCount } = await this.query(
+    const { rowCount } = await this.claimQuery(
+      claim,
       `UPDATE tdefer.runs SET lease_until = ${DB_NOW} + $5 WHERE ${HELD}`,
       [...this.keyOf(claim), claim.fence, leaseMs],
     );
@@ -343,14 +344,16 @@ export class PostgresLedger implements Ledger {
   }
 
   async start(claim: Claim, update: StartUpdate): Promise<void> {
-    await this.query(
+    await this.claimQuery(
+      claim,
       `UPDATE tdefer.runs SET state = 'running', started_at = $5, late_ms = $6 WHERE ${HELD}`,
       [...this.keyOf(claim), claim.fence, update.startedAtMs, update.lateMs],
     );
   }
 
   async finish(claim: Claim, update: FinishUpdate): Promise<boolean> {
-    const { rowCount } = await this.query(
+    const { rowCount } = await this.claimQuery(
+      claim,
       `UPDATE tdefer.runs SET state = $5, reason = $6, finished_at = $7, attempts = $8, exit_code = $9, signal = $10,
               duration_ms = $11, output_tail = $12, lease_until = NULL
         WHERE ${HELD}`,
@@ -491,6 +494,29 @@ export class PostgresLedger implements Ledger {
     this.reconnecting?.cancel();
     this.reconnecting = undefined;
     await this.pool.end().catch(() => {});
+  }
+
+  /** The last write begun for each claim: a claim's writes reach the database in the order they were made. */
+  private readonly lastWrite = new Map<string, Promise<unknown>>();
+
+  /** A query about one claim, sent after the claim's previous one has settled (the pool would race them). */
+  private claimQuery<R extends pg.QueryResultRow>(
+    claim: Claim,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    const id = `${claim.job}\u0000${claim.scheduledAtMs}\u0000${claim.fence}`;
+    const send = () => this.query<R>(text, values);
+    const next = (this.lastWrite.get(id) ?? Promise.resolve()).then(send, send);
+    const settled = next.then(
+      () => {},
+      () => {},
+    );
+    this.lastWrite.set(id, settled);
+    settled.then(() => {
+      if (this.lastWrite.get(id) === settled) this.lastWrite.delete(id);
+    });
+    return next;
   }
 
   private keyOf(key: FireKey): [string, string, number] {
