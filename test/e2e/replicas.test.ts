@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliProcess } from "../helpers/cli.js";
+import { CliProcess, isAlive } from "../helpers/cli.js";
 import {
   POSTGRES_MISSING,
   POSTGRES_SKIPPED,
@@ -122,4 +122,177 @@ jobs:
     const rows = await server.query(database, "SELECT fence FROM tdefer.runs WHERE started_at IS NOT NULL");
     expect(rows.map((row) => Number(row.fence)).sort()).toEqual(recorded.map((f) => f.fence).sort());
   }, 90_000);
+
+  /** The replica that started `job` (from its log), with the started event. */
+  // biome-ignore lint/suspicious/noExplicitAny: log events are checked field by field
+  function starterOf(replicas: CliProcess[], job: string): { replica: CliProcess; started: any } | undefined {
+    for (const replica of replicas) {
+      const started = jsonEvents(replica.stdout).find((e) => e.event === "started" && e.job === job);
+      if (started) return { replica, started };
+    }
+    return undefined;
+  }
+
+  async function until<T>(
+    what: string,
+    probe: () => T | undefined | Promise<T | undefined>,
+    timeoutMs = 20_000,
+  ) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+  }
+
+  /** Ends a job's process group (a SIGKILLed tdefer leaves its job behind). */
+  function killGroup(pid: number | undefined): void {
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+
+  const lostSchedule = (onLost: "abandon" | "rerun") => `name: lost
+ledger: { lease: 2s }
+jobs:
+  slow: { every: 1h, now: true, run: SLOW, on_lost: ${onLost} }
+  tick: { every: 1s, run: RUN }
+`;
+
+  it("a SIGKILLed replica's run is recorded lost once its lease ends (on_lost: abandon); the others go on without a gap", async () => {
+    const database = await server.createDatabase();
+    const { file, fires } = setup(lostSchedule("abandon"));
+    const replicas = [replica(file, database, ["--for", "20s"]), replica(file, database, ["--for", "20s"])];
+    let orphan: number | undefined;
+    try {
+      const { replica: owner, started } = await until("a start of slow", () => starterOf(replicas, "slow"));
+      orphan = started.pid;
+      const survivor = replicas.find((r) => r !== owner)!;
+      owner.child.kill("SIGKILL");
+      const killedMs = Date.now();
+      const [row] = await until("the run to be recorded lost", async () => {
+        const rows = await server.query(
+          database,
+          "SELECT * FROM tdefer.runs WHERE job = 'slow' AND state = 'lost'",
+        );
+        return rows.length > 0 ? rows : undefined;
+      });
+      // Lost after its lease (2 s) ran out, never before; and never run again.
+      expect(Date.now() - killedMs).toBeGreaterThanOrEqual(1_000);
+      expect(row).toMatchObject({ state: "lost", owner: expect.stringMatching(`:${owner.child.pid}$`) });
+      const result = await survivor.exited;
+      expect(result.code, result.stderr).toBe(0);
+      const recorded = fires();
+      expect(recorded.filter((f) => f.job === "slow")).toHaveLength(1);
+      expect(doubles(recorded)).toEqual([]);
+      const events = jsonEvents(result.stdout);
+      const stoppingMs = Date.parse(events.find((e) => e.event === "stopping").time);
+      expect(gaps(recorded, "tick", killedMs + 1_000, stoppingMs - 1_000)).toEqual([]);
+    } finally {
+      for (const r of replicas) r.child.kill("SIGKILL");
+      killGroup(orphan);
+    }
+  }, 60_000);
+
+  it("a SIGKILLed replica's run is run again once, by another replica, with a higher fence (on_lost: rerun)", async () => {
+    const database = await server.createDatabase();
+    const { file, fires } = setup(lostSchedule("rerun"));
+    const replicas = [replica(file, database, ["--for", "15s"]), replica(file, database, ["--for", "15s"])];
+    const orphans: number[] = [];
+    try {
+      const { replica: owner, started } = await until("a start of slow", () => starterOf(replicas, "slow"));
+      orphans.push(started.pid);
+      const survivor = replicas.find((r) => r !== owner)!;
+      owner.child.kill("SIGKILL");
+      const rerun = await until("the rerun", () =>
+        jsonEvents(survivor.stdout).find((e) => e.event === "started" && e.job === "slow"),
+      );
+      orphans.push(rerun.pid);
+      const slow = fires().filter((f) => f.job === "slow");
+      expect(slow).toHaveLength(2);
+      expect(slow[1]!.scheduledAt).toBe(slow[0]!.scheduledAt);
+      expect(slow[1]!.fence).toBeGreaterThan(slow[0]!.fence);
+      await survivor.exited;
+      expect(fires().filter((f) => f.job === "slow")).toHaveLength(2);
+    } finally {
+      for (const r of replicas) r.child.kill("SIGKILL");
+      for (const pid of orphans) killGroup(pid);
+    }
+  }, 60_000);
+
+  it("a lease holder stopped past its lease (SIGSTOP) finds its lease gone on SIGCONT: lease_lost, its run ended; the new owner's fence is higher", async () => {
+    const database = await server.createDatabase();
+    const { file, fires } = setup(lostSchedule("rerun"));
+    const replicas = [replica(file, database, ["--for", "20s"]), replica(file, database, ["--for", "20s"])];
+    const orphans: number[] = [];
+    try {
+      const { replica: owner, started } = await until("a start of slow", () => starterOf(replicas, "slow"));
+      orphans.push(started.pid);
+      const other = replicas.find((r) => r !== owner)!;
+      owner.child.kill("SIGSTOP");
+      const rerun = await until("the rerun", () =>
+        jsonEvents(other.stdout).find((e) => e.event === "started" && e.job === "slow"),
+      );
+      orphans.push(rerun.pid);
+      owner.child.kill("SIGCONT");
+      const lost = await until("lease_lost", () =>
+        jsonEvents(owner.stdout).find((e) => e.event === "lease_lost" && e.job === "slow"),
+      );
+      const slow = fires().filter((f) => f.job === "slow");
+      expect(slow).toHaveLength(2);
+      expect(lost.fence).toBe(slow[0]!.fence);
+      expect(slow[1]!.fence).toBeGreaterThan(lost.fence);
+      // Its run was ended as on timeout: kill_signal to the group.
+      await until("the old run to end", () =>
+        jsonEvents(owner.stdout).find((e) => e.event === "finished" && e.job === "slow"),
+      );
+      expect(isAlive(started.pid)).toBe(false);
+    } finally {
+      for (const r of replicas) r.child.kill("SIGKILL");
+      for (const pid of orphans) killGroup(pid);
+    }
+  }, 60_000);
+
+  it("a database restart mid-run doubles no fire: fires during the outage are skipped and logged, and all resumes", async () => {
+    const database = await server.createDatabase();
+    const { file, fires } = setup(`name: restart
+jobs:
+  tick: { every: 1s, run: RUN }
+  tock: { every: 1s, run: RUN }
+`);
+    const replicas = Array.from({ length: 3 }, () => replica(file, database, ["--for", "20s"]));
+    await until("the first fires", () => (fires().length >= 6 ? true : undefined));
+    await server.stop();
+    const downMs = Date.now();
+    await sleep(3_000);
+    await server.start();
+    const upMs = Date.now();
+    const results = await Promise.all(replicas.map((r) => r.exited));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    const recorded = fires();
+    expect(doubles(recorded)).toEqual([]);
+    const events = results.flatMap((r) => jsonEvents(r.stdout));
+    expect(events.some((e) => e.event === "ledger_down")).toBe(true);
+    expect(events.some((e) => e.event === "ledger_up")).toBe(true);
+    const skippedForLedger = events.filter(
+      (e) => e.event === "skipped" && /ledger did not answer/.test(e.reason),
+    );
+    expect(skippedForLedger.length).toBeGreaterThan(0);
+    // No fire ran while the database was away (none unclaimed)...
+    const during = recorded.filter(
+      (f) => Date.parse(f.scheduledAt) > downMs + 500 && Date.parse(f.scheduledAt) < upMs - 500,
+    );
+    expect(during).toEqual([]);
+    // ...and every fire ran again once it was back (after the reconnect backoff, at most a few seconds).
+    const stoppingMs = Math.min(
+      ...results.map((r) => Date.parse(jsonEvents(r.stdout).find((e) => e.event === "stopping").time)),
+    );
+    for (const job of ["tick", "tock"])
+      expect(gaps(recorded, job, upMs + 5_000, stoppingMs - 1_000)).toEqual([]);
+  }, 60_000);
 });
