@@ -246,9 +246,22 @@ export class PostgresLedger implements Ledger {
       if (outcome.kind !== "early" || attempt >= EARLY_RETRIES) {
         return outcome.kind === "won" ? outcome.claim : undefined;
       }
-      const waitMs = request.scheduledAtMs - outcome.dbNowMs;
-      await new Promise<void>((resolve) => this.options.callLater(waitMs, resolve));
+      // Wait for the database's clock in slices, so that stopWaiting() ends the wait soon.
+      const untilMs = performance.now() + (request.scheduledAtMs - outcome.dbNowMs);
+      while (performance.now() < untilMs) {
+        if (this.waitingStopped) return undefined;
+        const sliceMs = Math.min(1_000, untilMs - performance.now());
+        await new Promise<void>((resolve) => this.options.callLater(Math.max(0, sliceMs), resolve));
+      }
+      if (this.waitingStopped) return undefined;
     }
+  }
+
+  private waitingStopped = false;
+
+  /** Claims waiting for the database's clock give up (within a second): tdefer is stopping. */
+  stopWaiting(): void {
+    this.waitingStopped = true;
   }
 
   private async tryClaim(

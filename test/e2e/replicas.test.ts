@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,12 @@ import { jsonEvents, sleep } from "../helpers/procs.js";
 
 let server: PostgresServer;
 
+const LIBFAKETIME = [
+  "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+  "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+  "/usr/lib/faketime/libfaketime.so.1",
+].find((path) => existsSync(path));
+
 beforeAll(async () => {
   if (!POSTGRES_MISSING) server = await startPostgres();
 }, 60_000);
@@ -28,6 +34,8 @@ interface Fired {
   job: string;
   scheduledAt: string;
   fence: number;
+  /** When the run began, on the real clock (ms). */
+  realMs: number;
 }
 
 /**
@@ -41,7 +49,8 @@ function setup(scheduleBody: string): { file: string; fires: () => Fired[] } {
   const script = join(dir, "record.sh");
   writeFileSync(
     script,
-    `printf '%s %s %s\\n' "$TDEFER_JOB" "$TDEFER_SCHEDULED_AT" "$TDEFER_FENCE" >> ${record}\nexec sleep "\${1:-0}"\n`,
+    // The real time too: a replica under libfaketime passes its fake clock to its jobs.
+    `real=$(env -u LD_PRELOAD -u FAKETIME date +%s%3N)\nprintf '%s %s %s %s\\n' "$TDEFER_JOB" "$TDEFER_SCHEDULED_AT" "$TDEFER_FENCE" "$real" >> ${record}\nexec sleep "\${1:-0}"\n`,
   );
   const file = join(dir, "tdefer.yaml");
   writeFileSync(
@@ -53,8 +62,8 @@ function setup(scheduleBody: string): { file: string; fires: () => Fired[] } {
       .split("\n")
       .filter(Boolean)
       .map((line) => {
-        const [job, scheduledAt, fence] = line.split(" ");
-        return { job: job!, scheduledAt: scheduledAt!, fence: Number(fence) };
+        const [job, scheduledAt, fence, realMs] = line.split(" ");
+        return { job: job!, scheduledAt: scheduledAt!, fence: Number(fence), realMs: Number(realMs) };
       });
   return { file, fires };
 }
@@ -295,4 +304,33 @@ jobs:
     for (const job of ["tick", "tock"])
       expect(gaps(recorded, job, upMs + 5_000, stoppingMs - 1_000)).toEqual([]);
   }, 60_000);
+
+  it.skipIf(!LIBFAKETIME)(
+    `a replica whose clock is 90 s fast warns, and never starts a fire early${LIBFAKETIME ? "" : " [skipped: libfaketime is not installed; apt-get install libfaketime]"}`,
+    async () => {
+      const database = await server.createDatabase();
+      const { file, fires } = setup(`name: skew
+jobs:
+  tick: { every: 1s, run: RUN }
+`);
+      const fast = replica(file, database, ["--for", "12s"], {
+        LD_PRELOAD: LIBFAKETIME,
+        FAKETIME: "+90s",
+        FAKETIME_DONT_FAKE_MONOTONIC: "1",
+      });
+      const honest = replica(file, database, ["--for", "12s"]);
+      const [fastResult, honestResult] = await Promise.all([fast.exited, honest.exited]);
+      expect(fastResult.code, fastResult.stderr).toBe(0);
+      expect(honestResult.code, honestResult.stderr).toBe(0);
+      const skew = jsonEvents(fastResult.stdout).find((e) => e.event === "clock_skew");
+      expect(skew?.skew_ms).toBeGreaterThan(85_000);
+      const recorded = fires();
+      expect(recorded.length).toBeGreaterThan(5);
+      expect(doubles(recorded)).toEqual([]);
+      // Never early: each run began no sooner than 500 ms before its fire's time, on the real clock.
+      const early = recorded.filter((f) => f.realMs < Date.parse(f.scheduledAt) - 500);
+      expect(early).toEqual([]);
+    },
+    60_000,
+  );
 });

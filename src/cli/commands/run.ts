@@ -369,6 +369,7 @@ async function runSchedule(
   removeStopSignals();
   process.off("SIGHUP", reload);
   skewWatch?.stop();
+  if (ledger instanceof PostgresLedger) ledger.stopWaiting();
   await scheduler.ledgerSettled();
   await ledger?.close();
   reactor.close();
