@@ -333,4 +333,46 @@ jobs:
     },
     60_000,
   );
+
+  it("a replica in a restart loop beside a steady one doubles no fire, and leaves out only fires it had claimed as it stopped", async () => {
+    const database = await server.createDatabase();
+    const { file, fires } = setup(`name: restarts
+jobs:
+  tick: { every: 1s, run: RUN }
+`);
+    const steady = replica(file, database, ["--for", "20s"]);
+    let restarts = 0;
+    const loopUntil = Date.now() + 14_000;
+    while (Date.now() < loopUntil) {
+      const flapping = replica(file, database);
+      await until("the flapping replica to be up", () =>
+        jsonEvents(flapping.stdout).some((e) => e.event === "scheduled") ? true : undefined,
+      );
+      await sleep(700 + (restarts % 3) * 400);
+      flapping.child.kill(restarts % 2 === 0 ? "SIGTERM" : "SIGKILL");
+      await flapping.exited;
+      restarts++;
+    }
+    const result = await steady.exited;
+    expect(result.code, result.stderr).toBe(0);
+    expect(restarts).toBeGreaterThan(3);
+    const recorded = fires();
+    expect(doubles(recorded)).toEqual([]);
+    const events = jsonEvents(result.stdout);
+    const upMs = Date.parse(events.find((e) => e.event === "scheduled").time);
+    const stoppingMs = Date.parse(events.find((e) => e.event === "stopping").time);
+    // A fire not run is one a replica claimed just before it was stopped or killed (at most once): it has its
+    // record, owned by a flapping replica, never the steady one's, and there is at most one per restart.
+    const notRun = gaps(recorded, "tick", upMs + 1_000, stoppingMs - 1_000);
+    expect(notRun.length).toBeLessThanOrEqual(restarts);
+    for (const time of notRun) {
+      const [row] = await server.query(
+        database,
+        "SELECT owner, state FROM tdefer.runs WHERE job = 'tick' AND scheduled_at = $1",
+        [Date.parse(time)],
+      );
+      expect(row, `no record for ${time}`).toBeDefined();
+      expect(row!.owner).not.toMatch(new RegExp(`:${steady.child.pid}$`));
+    }
+  }, 60_000);
 });
