@@ -375,4 +375,36 @@ jobs:
       expect(row!.owner).not.toMatch(new RegExp(`:${steady.child.pid}$`));
     }
   }, 60_000);
+
+  it.skipIf(!LIBFAKETIME)(
+    `the DST repeated hour with two replicas: the 01:30 of each pass is its own fire, run once${LIBFAKETIME ? "" : " [skipped: libfaketime is not installed; apt-get install libfaketime]"}`,
+    async () => {
+      const database = await server.createDatabase();
+      // America/New_York falls back on 2026-11-01 at 06:00Z: 01:30 comes at 05:30Z (EDT), then at 06:30Z (EST).
+      const { file, fires } = setup(`name: dst
+timezone: America/New_York
+jobs:
+  half: { cron: "30 * * * *", run: RUN }
+`);
+      for (const start of ["2026-11-01 05:29:48", "2026-11-01 06:29:48"]) {
+        const pair = [0, 1].map(() =>
+          replica(file, database, ["--for", "18s"], {
+            LD_PRELOAD: LIBFAKETIME,
+            FAKETIME: `@${start}`,
+            FAKETIME_DONT_FAKE_MONOTONIC: "1",
+            TZ: "UTC",
+          }),
+        );
+        for (const result of await Promise.all(pair.map((r) => r.exited))) {
+          expect(result.code, result.stderr + result.stdout).toBe(0);
+          expect(jsonEvents(result.stdout).some((e) => e.event === "clock_skew")).toBe(true);
+        }
+      }
+      expect(fires().map((f) => f.scheduledAt)).toEqual([
+        "2026-11-01T05:30:00.000Z",
+        "2026-11-01T06:30:00.000Z",
+      ]);
+    },
+    90_000,
+  );
 });
