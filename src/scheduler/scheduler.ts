@@ -740,7 +740,9 @@ export class Scheduler {
 
   /** Lost runs and missed fires since the last run of tdefer; returns the fires to run now, per job, in order. */
   private async recover(ledger: Ledger, schedule: Schedule): Promise<Map<string, Fire[]>> {
-    const nowMs = this.deps.clock.wallNow();
+    // With replicas, the latest fires may be being claimed by another replica right now: only fires older than
+    // a lease are counted missed (recording one missed would take it from the replica about to run it).
+    const nowMs = this.deps.clock.wallNow() - (this.deps.sharedLedger ? this.leaseMs : 0);
     const known = new Map<string, JobRecord>();
     for (const job of await ledger.jobs()) known.set(job.job, job);
     const backlog = new Map<string, Fire[]>();

@@ -31,7 +31,7 @@ interface FakeRun extends ActiveRun {
 function processOn(
   clock: VirtualClock,
   ledger: Ledger,
-  options: { owner?: string; alive?: (owner: string) => boolean; leaseMs?: number } = {},
+  options: { owner?: string; alive?: (owner: string) => boolean; leaseMs?: number; shared?: boolean } = {},
 ) {
   const events: LogEvent[] = [];
   const runs: FakeRun[] = [];
@@ -45,6 +45,7 @@ function processOn(
     owner: options.owner ?? "host:1",
     ownerAlive: options.alive ?? (() => false),
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    ...(options.shared ? { sharedLedger: true } : {}),
     startRun: (job: JobSpec, context) => {
       let resolve!: (value: RunOutcome) => void;
       const done = new Promise<RunOutcome>((r) => {
@@ -249,6 +250,26 @@ describe("the scheduler with a ledger", () => {
       await started(restartSchedule, second);
       return { clock, ledger, second };
     }
+
+    it("with a ledger shared by replicas, leaves the fires of the last lease alone: another replica may be claiming them", async () => {
+      const clock = new VirtualClock(T0 + 30 * MINUTE);
+      const ledger = new MemoryLedger("s", () => clock.wallNow());
+      const first = processOn(clock, ledger, { owner: "host:1", shared: true });
+      await started(scheduleOf([hourly("backup")]), first);
+      clock.advance(30 * MINUTE);
+      for (const run of first.runs) run.finish();
+      await settle();
+      await first.scheduler.stop(1_000, "SIGTERM");
+      // Two fires later, 5 ms after the second is due: a replica still running would be claiming it now.
+      clock.advance(2 * HOUR + 5);
+      const second = processOn(clock, ledger, { owner: "host:2", shared: true });
+      await started(scheduleOf([hourly("backup")]), second);
+      expect(second.events.find((e) => e.event === "missed")).toMatchObject({ job: "backup", count: 1 });
+      expect(await ledger.get({ job: "backup", scheduledAtMs: T0 + 2 * HOUR })).toMatchObject({
+        state: "missed",
+      });
+      expect(await ledger.get({ job: "backup", scheduledAtMs: T0 + 3 * HOUR })).toBeUndefined();
+    });
 
     it("records them missed without catch_up, and says how many", async () => {
       const { ledger, second } = await downtime(scheduleOf([hourly("backup")]), T0 + 5 * HOUR + 30 * MINUTE);
