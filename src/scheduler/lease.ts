@@ -39,14 +39,18 @@ export function keepLease(options: LeaseKeeperOptions): { stop(): void } {
     const sentAtMs = clock.now();
     const answered = (held: boolean): void => {
       if (stopped) return;
-      if (!held) return lose("another replica took it over, or it was marked lost");
+      if (!held) {
+        lose("another replica took it over, or it was marked lost");
+        return;
+      }
       confirmedAtMs = sentAtMs;
       arm();
     };
     const failed = (): void => {
       if (stopped) return;
       if (options.loseUnconfirmed === true && clock.now() - confirmedAtMs >= leaseMs) {
-        return lose(`the ledger did not confirm it for a whole lease (${leaseMs} ms)`);
+        lose(`the ledger did not confirm it for a whole lease (${leaseMs} ms)`);
+        return;
       }
       arm();
     };
@@ -54,7 +58,8 @@ export function keepLease(options: LeaseKeeperOptions): { stop(): void } {
     try {
       result = options.renew();
     } catch {
-      return failed();
+      failed();
+      return;
     }
     if (result instanceof Promise) result.then(answered, failed);
     else answered(result);

@@ -369,7 +369,7 @@ async function runSchedule(
   removeStopSignals();
   process.off("SIGHUP", reload);
   skewWatch?.stop();
-  if (ledger instanceof PostgresLedger) ledger.stopWaiting();
+  sharedLedger?.stopWaiting();
   await scheduler.ledgerSettled();
   await ledger?.close();
   reactor.close();
