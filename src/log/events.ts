@@ -103,7 +103,12 @@ export type LogEvent = Base &
         readonly running: number;
         readonly graceMs: number;
       }
-    | { readonly event: "stopped"; readonly killed: number }
+    | {
+        readonly event: "stopped";
+        readonly killed: number;
+        /** Set when tdefer ends by itself, with no signal: why nothing is left to do. */
+        readonly reason?: string;
+      }
     | { readonly event: "http_listening"; readonly url: string }
     | { readonly event: "paused"; readonly job: string }
     | { readonly event: "resumed"; readonly job: string }

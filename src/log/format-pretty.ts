@@ -145,6 +145,7 @@ function describe(event: Exclude<LogEvent, { event: "output" }>): string {
     case "stopping":
       return `stopping on ${event.signal}: ${event.running} running, grace ${humanDuration(event.graceMs)}`;
     case "stopped":
+      if (event.reason !== undefined) return `stopped: ${event.reason}`;
       return event.killed === 0 ? "stopped" : `stopped (${event.killed} killed)`;
     case "http_listening":
       return `serving the status page, the API and /metrics at ${event.url}`;

@@ -220,3 +220,23 @@ describe("cron expressions in words", () => {
     expect(next.stdout).toContain('\ncron "30 2 * * 1-5": at 02:30, Monday through Friday (Europe/Berlin)\n');
   });
 });
+
+describe("run with nothing left to fire", () => {
+  it("says that every job is disabled, rather than ending without a word", async () => {
+    const file = scheduleFile("jobs:\n  a:\n    every: 1s\n    run: echo a\n    enabled: false\n");
+    const result = await runCli(["run", file, "--log-format", "plain"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split("\n").at(-1)).toMatch(
+      /stopped: nothing left to fire: every job is disabled \(enabled: false\), so tdefer ends$/,
+    );
+  });
+
+  it("says that the last one-shot has run, as a warning with a reason in JSON", async () => {
+    const file = scheduleFile("jobs:\n  once:\n    after: 100ms\n    run: echo once\n");
+    const result = await runCli(["run", file, "--log-format", "json"]);
+    expect(result.code).toBe(0);
+    const last = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    expect(last).toMatchObject({ event: "stopped", level: "warn", killed: 0 });
+    expect(last.reason).toContain("1 one-shot (after/at) done");
+  });
+});

@@ -272,6 +272,7 @@ async function runSchedule(
     });
   }
 
+  let current = schedule;
   let stopping: Promise<{ killed: number }> | undefined;
   let groupsEnding: Promise<void> | undefined;
   const endGroups = (): Promise<void> => {
@@ -317,6 +318,7 @@ async function runSchedule(
           message: "notify: takes effect at the next start (this run began without notifications)",
         });
       }
+      current = next;
     } catch (error) {
       emitNow({ event: "reload_refused", level: "error", errors: configErrorLines(error) });
     }
@@ -363,6 +365,8 @@ async function runSchedule(
   const result = stopping ? await stopping : { killed: 0 };
   ledgerProbe?.stop();
   await endGroups(); // also when run ends by itself: what its runs left in their groups goes with it
+  // Ending by itself is easy to mistake for a crash under a supervisor, which would restart it in a loop.
+  if (!stopping) emitNow({ event: "stopped", level: "warn", killed: 0, reason: whyNothingIsLeft(current) });
   await ops?.close();
   systemd?.close();
   if (forTimer?.active()) forTimer.cancel();
@@ -473,4 +477,19 @@ function runJsonOf(record: RunRecord): RunJson {
     ...(record.reason !== null ? { reason: record.reason } : {}),
     ...(record.outputTail !== null ? { output_tail: record.outputTail.split("\n") } : {}),
   };
+}
+
+/** Why a schedule has nothing left to fire: every job disabled, or every one-shot done. */
+export function whyNothingIsLeft(schedule: Schedule): string {
+  const disabled = schedule.jobs.filter((job) => !job.enabled).length;
+  const oneShots = schedule.jobs.filter(
+    (job) => job.enabled && (job.trigger.kind === "after" || job.trigger.kind === "at"),
+  ).length;
+  if (schedule.jobs.length > 0 && disabled === schedule.jobs.length)
+    return `nothing left to fire: every job is disabled (enabled: false), so tdefer ends`;
+  const parts = [
+    oneShots > 0 ? `${oneShots} one-shot${oneShots === 1 ? "" : "s"} (after/at) done` : "",
+    disabled > 0 ? `${disabled} job${disabled === 1 ? "" : "s"} disabled` : "",
+  ].filter((part) => part !== "");
+  return `nothing left to fire${parts.length > 0 ? `: ${parts.join(", ")}` : ""}, so tdefer ends; add an every or cron job to keep it running`;
 }
