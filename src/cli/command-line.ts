@@ -10,7 +10,7 @@ import type { LogFormat } from "./log-output.js";
 export interface RunOptions extends CrontabFlags {
   state?: string;
   logFormat?: LogFormat;
-  color: boolean;
+  color?: boolean;
   grace: number;
   for?: number;
   http?: string | true;
@@ -26,7 +26,7 @@ export interface StatusOptions {
 export interface TriggerOptions extends CrontabFlags {
   state?: string;
   logFormat?: LogFormat;
-  color: boolean;
+  color?: boolean;
 }
 
 export interface CheckOptions extends CrontabFlags {
@@ -126,6 +126,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .argument("[file]", "the schedule file (default: searched for)")
     .addOption(stateOption())
     .addOption(logFormatOption())
+    .option("--color", "colour the log even when it is not a terminal (as FORCE_COLOR=1)")
     .option("--no-color", "never colour the log")
     .addOption(
       new Option("--grace <duration>", "on SIGINT/SIGTERM, how long running jobs get before SIGKILL")
@@ -170,6 +171,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .argument("[file]", "the schedule file (default: searched for)")
     .addOption(stateOption())
     .addOption(logFormatOption())
+    .option("--color", "colour the log even when it is not a terminal (as FORCE_COLOR=1)")
     .option("--no-color", "never colour the log")
     .addOption(crontabOption())
     .addOption(systemFormatOption())

@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import { colorLevel } from "../log/color-policy.js";
+import { colorForced, colorLevel } from "../log/color-policy.js";
 import type { LogEvent, LogEventInput } from "../log/events.js";
 import { createFormatter, type LogFormat } from "../log/formatter.js";
 import { LogSink } from "../log/sink.js";
@@ -20,18 +20,20 @@ export interface LogOutput {
 
 /**
  * pretty on a terminal, plain otherwise, unless --log-format says; colours per NO_COLOR / FORCE_COLOR /
- * --no-color; under systemd (JOURNAL_STREAM) no own timestamps and sd-daemon priority prefixes.
+ * --color / --no-color, in pretty and plain alike; under systemd (JOURNAL_STREAM) no own timestamps and sd-daemon priority prefixes.
  */
 export function createLogOutput(
   io: CliIO,
   format: LogFormat | undefined,
-  color: boolean,
+  color: boolean | undefined,
   onError?: (error: Error) => void,
 ): LogOutput {
   const stdout = io.stdout as Writable & { isTTY?: boolean };
   const isTTY = stdout.isTTY === true;
+  const colorInputs = { env: io.env, isTTY, noColorFlag: color === false, colorFlag: color === true };
   const formatter = createFormatter(format ?? (isTTY ? "pretty" : "plain"), {
-    colorLevel: colorLevel({ env: io.env, isTTY, noColorFlag: !color }),
+    colorLevel: colorLevel(colorInputs),
+    colorForced: colorForced(colorInputs),
     journal: (io.env.JOURNAL_STREAM ?? "") !== "",
   });
   const sink = new LogSink(stdout, formatter, onError ? { onError } : {});

@@ -8,6 +8,8 @@ export interface ColorInputs {
   readonly isTTY: boolean;
   /** `--no-color` was given. */
   readonly noColorFlag?: boolean;
+  /** `--color` was given: colour as FORCE_COLOR=1 would. */
+  readonly colorFlag?: boolean;
 }
 
 /**
@@ -16,15 +18,29 @@ export interface ColorInputs {
  * level, anything else 16 colours), even when not on a terminal; otherwise only a terminal that is not
  * TERM=dumb gets colour, at the depth COLORTERM/TERM announce.
  */
-export function colorLevel({ env, isTTY, noColorFlag = false }: ColorInputs): ColorLevel {
+export function colorLevel({ env, isTTY, noColorFlag = false, colorFlag = false }: ColorInputs): ColorLevel {
   if (noColorFlag || (env.NO_COLOR ?? "") !== "") return 0;
   const force = env.FORCE_COLOR;
-  if (force !== undefined) {
+  if (force !== undefined && !colorFlag) {
     if (force === "0" || force === "false") return 0;
     if (force === "2" || force === "3") return Number(force) as ColorLevel;
     return 1;
   }
+  if (colorFlag) return Math.max(1, terminalDepth(env)) as ColorLevel;
   if (!isTTY || env.TERM === "dumb") return 0;
+  return terminalDepth(env);
+}
+
+/**
+ * Colour was asked for explicitly, by FORCE_COLOR or `--color`, and nothing turned it off: then every human
+ * format is coloured, plain included (only json never is).
+ */
+export function colorForced(inputs: ColorInputs): boolean {
+  const asked = inputs.colorFlag === true || inputs.env.FORCE_COLOR !== undefined;
+  return asked && colorLevel(inputs) > 0;
+}
+
+function terminalDepth(env: Readonly<Record<string, string | undefined>>): ColorLevel {
   if (env.COLORTERM === "truecolor" || env.COLORTERM === "24bit") return 3;
   if (env.TERM?.includes("256")) return 2;
   return 1;

@@ -6,12 +6,15 @@ import { createPrettyFormatter } from "./format-pretty.js";
 /** The --log-format values. */
 export type LogFormat = "pretty" | "plain" | "json";
 
-/** The formatter for a --log-format: json never has colour or journal prefixes; plain never has colour. */
+/**
+ * The formatter for a --log-format: json never has colour or journal prefixes; plain has colour only when it
+ * was asked for explicitly (`colorForced`: FORCE_COLOR or --color).
+ */
 export function createFormatter(
   format: LogFormat,
-  options: { colorLevel: ColorLevel; journal?: boolean },
+  options: { colorLevel: ColorLevel; colorForced?: boolean; journal?: boolean },
 ): (event: LogEvent) => string {
   if (format === "json") return formatJson;
-  const colorLevel = format === "plain" ? 0 : options.colorLevel;
+  const colorLevel = format === "plain" && !options.colorForced ? 0 : options.colorLevel;
   return createPrettyFormatter({ colorLevel, journal: options.journal });
 }

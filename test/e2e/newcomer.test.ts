@@ -240,3 +240,32 @@ describe("run with nothing left to fire", () => {
     expect(last.reason).toContain("1 one-shot (after/at) done");
   });
 });
+
+describe("colours through a pipe", () => {
+  const file = () => scheduleFile('jobs:\n  hello:\n    every: 1h\n    run: echo "hi"\n');
+  const ESC = "\u001b[";
+
+  it("FORCE_COLOR=1 colours the (plain) log of `run x | cat`", async () => {
+    const result = await runCli(["trigger", "hello", file()], { env: { NO_COLOR: "", FORCE_COLOR: "1" } });
+    expect(result.stdout).toContain(ESC);
+    expect(result.stdout).toContain("hi");
+  });
+
+  it("--color does too, and --no-color and NO_COLOR win over FORCE_COLOR", async () => {
+    const colored = await runCli(["trigger", "hello", file(), "--color"], { env: { NO_COLOR: "" } });
+    expect(colored.stdout).toContain(ESC);
+    const noFlag = await runCli(["trigger", "hello", file(), "--no-color"], {
+      env: { NO_COLOR: "", FORCE_COLOR: "1" },
+    });
+    expect(noFlag.stdout).not.toContain(ESC);
+    const noEnv = await runCli(["trigger", "hello", file()], { env: { NO_COLOR: "1", FORCE_COLOR: "1" } });
+    expect(noEnv.stdout).not.toContain(ESC);
+  });
+
+  it("never colours json", async () => {
+    const result = await runCli(["trigger", "hello", file(), "--log-format", "json"], {
+      env: { NO_COLOR: "", FORCE_COLOR: "1" },
+    });
+    expect(result.stdout).not.toContain(ESC);
+  });
+});

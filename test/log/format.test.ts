@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { colorLevel } from "../../src/log/color-policy.js";
+import { colorForced, colorLevel } from "../../src/log/color-policy.js";
 import type { LogEvent } from "../../src/log/events.js";
 import { formatJson } from "../../src/log/format-json.js";
 import { createPrettyFormatter } from "../../src/log/format-pretty.js";
@@ -295,5 +295,28 @@ describe("colorLevel", () => {
     expect(colorLevel({ ...tty, env: { TERM: "dumb" } })).toBe(0);
     expect(colorLevel({ ...tty, env: { TERM: "xterm-256color" } })).toBe(2);
     expect(colorLevel({ ...tty, env: { COLORTERM: "truecolor" } })).toBe(3);
+  });
+
+  it("--color colours when piped, wins over FORCE_COLOR=0, and loses to NO_COLOR", () => {
+    expect(colorLevel({ isTTY: false, env: {}, colorFlag: true })).toBe(1);
+    expect(colorLevel({ isTTY: false, env: { FORCE_COLOR: "0" }, colorFlag: true })).toBe(1);
+    expect(colorLevel({ isTTY: false, env: { NO_COLOR: "1" }, colorFlag: true })).toBe(0);
+  });
+});
+
+describe("colorForced: colour asked for explicitly colours the plain format too", () => {
+  it("is true for FORCE_COLOR and --color, unless something turns colour off", () => {
+    expect(colorForced({ isTTY: false, env: { FORCE_COLOR: "1" } })).toBe(true);
+    expect(colorForced({ isTTY: false, env: {}, colorFlag: true })).toBe(true);
+    expect(colorForced({ isTTY: true, env: {} })).toBe(false); // a terminal alone colours pretty, not plain
+    expect(colorForced({ isTTY: false, env: { FORCE_COLOR: "0" } })).toBe(false);
+    expect(colorForced({ isTTY: false, env: { FORCE_COLOR: "1", NO_COLOR: "1" } })).toBe(false);
+  });
+
+  it("makes createFormatter colour plain, and never json", () => {
+    const event = { timeMs: T, level: "error", event: "error", message: "bad" } as const;
+    expect(createFormatter("plain", { colorLevel: 1 })(event)).not.toContain("\u001b[");
+    expect(createFormatter("plain", { colorLevel: 1, colorForced: true })(event)).toContain("\u001b[31m");
+    expect(createFormatter("json", { colorLevel: 1, colorForced: true })(event)).not.toContain("\u001b[");
   });
 });

@@ -84,7 +84,9 @@ function harness(
   });
   const startsOf = (job: string) => runs.filter((run) => run.job === job).map((run) => run.startedMs - T0);
   const reasons = (event: string) =>
-    events.filter((e) => e.event === event).map((e) => ("reason" in e ? `${e.job}: ${e.reason}` : e.event));
+    events
+      .filter((e) => e.event === event)
+      .map((e) => ("reason" in e && "job" in e ? `${e.job}: ${e.reason}` : e.event));
   return { clock, events, runs, scheduler, startsOf, reasons };
 }
 
