@@ -3,6 +3,8 @@ import { colorForced, colorLevel } from "../log/color-policy.js";
 import type { LogEvent, LogEventInput } from "../log/events.js";
 import { createFormatter, type LogFormat } from "../log/formatter.js";
 import { LogSink } from "../log/sink.js";
+import { createOffsetTime, rfc3339 } from "../log/time.js";
+import { formatInZone, systemZone, zoneOffsetMs } from "../schedule/zone.js";
 import type { CliIO } from "./io.js";
 
 export type { LogFormat };
@@ -30,10 +32,16 @@ export function createLogOutput(
 ): LogOutput {
   const stdout = io.stdout as Writable & { isTTY?: boolean };
   const isTTY = stdout.isTTY === true;
+  const localZone = systemZone();
   const colorInputs = { env: io.env, isTTY, noColorFlag: color === false, colorFlag: color === true };
   const formatter = createFormatter(format ?? (isTTY ? "pretty" : "plain"), {
     colorLevel: colorLevel(colorInputs),
     colorForced: colorForced(colorInputs),
+    // Human formats show times where people are: lines in the system's zone, a job's times in its own.
+    lineTime: alwaysUtc(localZone, io.nowMs())
+      ? rfc3339
+      : createOffsetTime((timeMs) => zoneOffsetMs(localZone, timeMs)),
+    timeInZone: formatInZone,
     journal: (io.env.JOURNAL_STREAM ?? "") !== "",
   });
   const sink = new LogSink(stdout, formatter, onError ? { onError } : {});
@@ -43,4 +51,9 @@ export function createLogOutput(
     backpressure: sink,
     close: () => sink.flush(),
   };
+}
+
+/** A zone at offset 0 now and half a year on: its log lines take the fast UTC path. */
+function alwaysUtc(zone: string, nowMs: number): boolean {
+  return zoneOffsetMs(zone, nowMs) === 0 && zoneOffsetMs(zone, nowMs + 182 * 86_400_000) === 0;
 }

@@ -22,6 +22,8 @@ export type LogEvent = Base &
         readonly job: string;
         readonly trigger: string;
         readonly nextMs: number | undefined;
+        /** The zone of a cron or at job: the human formats show `next` in it, with its offset. */
+        readonly zone?: string;
       }
     | {
         readonly event: "started";

@@ -13,6 +13,10 @@ export interface PrettyOptions {
    * so `journalctl -p err` shows what went wrong.
    */
   readonly journal?: boolean;
+  /** A line's time (default: RFC 3339 in UTC); the CLI passes the system zone's. */
+  readonly lineTime?: (timeMs: number) => string;
+  /** An instant in a job's zone, with the offset, for cron and at jobs' times (default: as lineTime). */
+  readonly timeInZone?: (timeMs: number, zone: string) => string;
 }
 
 const PRIORITY: Record<Level, string> = { error: "<3>", warn: "<4>", info: "<6>", debug: "<7>" };
@@ -33,8 +37,10 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
     debug: chalk.gray,
   };
 
+  const lineTime = options.lineTime ?? rfc3339;
+  const timeInZone = options.timeInZone ?? ((timeMs: number) => lineTime(timeMs));
   const head = (event: LogEvent): string =>
-    journal ? priorityOf(event) : `${colored ? chalk.gray(rfc3339(event.timeMs)) : rfc3339(event.timeMs)} `;
+    journal ? priorityOf(event) : `${colored ? chalk.gray(lineTime(event.timeMs)) : lineTime(event.timeMs)} `;
   const outputHeads = new OutputHeadCache(chalk, head);
 
   return (event) => {
@@ -45,7 +51,7 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
         : "job" in event && event.job
           ? `${chalk.cyan(escapeControls(event.job))} `
           : "";
-    return head(event) + who + paint[event.level](escapeControls(describe(event)));
+    return head(event) + who + paint[event.level](escapeControls(describe(event, lineTime, timeInZone)));
   };
 }
 
@@ -110,12 +116,17 @@ class OutputHeadCache {
 }
 
 /** The sentence for a lifecycle event, without who it is about. */
-function describe(event: Exclude<LogEvent, { event: "output" }>): string {
+function describe(
+  event: Exclude<LogEvent, { event: "output" }>,
+  lineTime: (timeMs: number) => string,
+  timeInZone: (timeMs: number, zone: string) => string,
+): string {
   switch (event.event) {
     case "loaded":
       return `loaded ${event.file} (${event.jobs} ${event.jobs === 1 ? "job" : "jobs"})${event.state !== undefined ? `, ledger ${event.state}` : ""}`;
     case "scheduled":
-      return `scheduled: ${event.trigger}${event.nextMs === undefined ? ", no fire ahead" : `, next ${rfc3339(event.nextMs)}`}`;
+      if (event.nextMs === undefined) return `scheduled: ${event.trigger}, no fire ahead`;
+      return `scheduled: ${event.trigger}, next ${event.zone ? timeInZone(event.nextMs, event.zone) : lineTime(event.nextMs)}`;
     case "started":
       return `started (pid ${event.pid}, ${humanDuration(event.lateMs)} late${event.attempt > 1 ? `, attempt ${event.attempt}` : ""})`;
     case "finished":

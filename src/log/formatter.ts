@@ -12,9 +12,18 @@ export type LogFormat = "pretty" | "plain" | "json";
  */
 export function createFormatter(
   format: LogFormat,
-  options: { colorLevel: ColorLevel; colorForced?: boolean; journal?: boolean },
+  options: {
+    colorLevel: ColorLevel;
+    colorForced?: boolean;
+    journal?: boolean;
+    lineTime?: (timeMs: number) => string;
+    timeInZone?: (timeMs: number, zone: string) => string;
+  },
 ): (event: LogEvent) => string {
   if (format === "json") return formatJson;
-  const colorLevel = format === "plain" && !options.colorForced ? 0 : options.colorLevel;
-  return createPrettyFormatter({ colorLevel, journal: options.journal });
+  const { colorForced, ...pretty } = options;
+  return createPrettyFormatter({
+    ...pretty,
+    colorLevel: format === "plain" && !colorForced ? 0 : options.colorLevel,
+  });
 }

@@ -13,6 +13,31 @@ export function rfc3339(timeMs: number): string {
 let cachedMs = Number.NaN;
 let cachedText = "";
 
+/**
+ * RFC 3339 with milliseconds at the offset `offsetOf` gives for each instant ("2026-11-27T05:20:00.123+01:00"),
+ * "Z" for a zero offset: a log line's time in the system's zone. Caches the last answer, as rfc3339 does.
+ */
+export function createOffsetTime(offsetOf: (timeMs: number) => number): (timeMs: number) => string {
+  let lastMs = Number.NaN;
+  let lastText = "";
+  return (timeMs) => {
+    if (timeMs !== lastMs) {
+      lastMs = timeMs;
+      const offsetMs = offsetOf(timeMs);
+      lastText =
+        offsetMs === 0
+          ? rfc3339(timeMs)
+          : new Date(timeMs + offsetMs).toISOString().slice(0, -1) + formatOffset(offsetMs);
+    }
+    return lastText;
+  };
+}
+
+function formatOffset(offsetMs: number): string {
+  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
+  return `${offsetMs < 0 ? "-" : "+"}${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`;
+}
+
 /** A duration for people: "850 ms", "1.2s", "2m05s", "3h04m". */
 export function humanDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

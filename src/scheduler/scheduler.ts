@@ -423,6 +423,7 @@ export class Scheduler {
       job: spec.name,
       trigger: describeTrigger(spec),
       nextMs: heldFires[0]?.scheduledMs ?? state.trigger.nextMs(),
+      ...(spec.trigger.kind === "cron" || spec.trigger.kind === "at" ? { zone: spec.trigger.zone } : {}),
     });
     for (const fire of heldFires) this.onFire(state, fire);
   }

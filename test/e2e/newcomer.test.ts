@@ -269,3 +269,24 @@ describe("colours through a pipe", () => {
     expect(result.stdout).not.toContain(ESC);
   });
 });
+
+describe("log times in plain and pretty", () => {
+  it("show lines in the system's zone and a job's next fire in its own zone, with offsets; json stays UTC", async () => {
+    const file = scheduleFile(
+      'jobs:\n  nightly:\n    cron: "0 3 * * *"\n    timezone: Europe/Berlin\n    run: echo hi\n',
+    );
+    const plain = await runCli(["run", file, "--for", "100ms", "--log-format", "plain"], {
+      env: { TZ: "America/New_York" },
+    });
+    const [loaded, scheduled] = plain.stdout.split("\n");
+    expect(loaded).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}-0[45]:00 loaded /);
+    expect(scheduled).toMatch(/nightly scheduled: .*, next \d{4}-\d\d-\d\dT03:00:00\+0[12]:00$/);
+    const json = await runCli(["run", file, "--for", "100ms", "--log-format", "json"], {
+      env: { TZ: "America/New_York" },
+    });
+    const event = JSON.parse(json.stdout.split("\n")[1]!);
+    expect(event.time).toMatch(/Z$/);
+    expect(event.next).toMatch(/T0[12]:00:00\.000Z$/);
+    expect(event.zone).toBe("Europe/Berlin");
+  });
+});

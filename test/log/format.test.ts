@@ -4,6 +4,7 @@ import type { LogEvent } from "../../src/log/events.js";
 import { formatJson } from "../../src/log/format-json.js";
 import { createPrettyFormatter } from "../../src/log/format-pretty.js";
 import { createFormatter } from "../../src/log/formatter.js";
+import { createOffsetTime } from "../../src/log/time.js";
 
 const T = Date.UTC(2026, 10, 27, 4, 20, 0, 123);
 const ids = { job: "backup", run: "r3f2" } as const;
@@ -318,5 +319,42 @@ describe("colorForced: colour asked for explicitly colours the plain format too"
     expect(createFormatter("plain", { colorLevel: 1 })(event)).not.toContain("\u001b[");
     expect(createFormatter("plain", { colorLevel: 1, colorForced: true })(event)).toContain("\u001b[31m");
     expect(createFormatter("json", { colorLevel: 1, colorForced: true })(event)).not.toContain("\u001b[");
+  });
+});
+
+describe("times in the human formats", () => {
+  const scheduled = {
+    timeMs: T,
+    level: "info",
+    event: "scheduled",
+    job: "nightly",
+    trigger: 'cron "0 3 * * *" (Europe/Berlin)',
+    nextMs: Date.UTC(2026, 10, 28, 2, 0, 0),
+    zone: "Europe/Berlin",
+  } as const;
+  const berlin = (timeMs: number, zone: string) => `${new Date(timeMs).toISOString()} in ${zone}`;
+
+  it("show a job's next fire in its own zone, and the line's time as lineTime says", () => {
+    const format = createPrettyFormatter({
+      colorLevel: 0,
+      lineTime: createOffsetTime(() => -5 * 3_600_000),
+      timeInZone: berlin,
+    });
+    expect(format(scheduled)).toBe(
+      `2026-11-26T23:20:00.123-05:00 nightly scheduled: cron "0 3 * * *" (Europe/Berlin), next 2026-11-28T02:00:00.000Z in Europe/Berlin`,
+    );
+  });
+
+  it("stay RFC 3339 in UTC in json, with the zone as a key", () => {
+    expect(JSON.parse(formatJson(scheduled))).toMatchObject({
+      time: "2026-11-27T04:20:00.123Z",
+      next: "2026-11-28T02:00:00.000Z",
+      zone: "Europe/Berlin",
+    });
+  });
+
+  it("write a zero offset as Z, and odd offsets in hours and minutes", () => {
+    expect(createOffsetTime(() => 0)(T)).toBe("2026-11-27T04:20:00.123Z");
+    expect(createOffsetTime(() => 5.75 * 3_600_000)(T)).toBe("2026-11-27T10:05:00.123+05:45");
   });
 });
