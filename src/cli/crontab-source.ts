@@ -34,7 +34,7 @@ export function schedulePath(file: string | undefined, flags: CrontabFlags, cwd:
 export function loadSchedule(
   path: string,
   flags: CrontabFlags,
-  options: Partial<ValidateOptions> = {},
+  options: Partial<ValidateOptions> & { readonly trusted?: boolean } = {},
 ): Schedule {
   if (flags.crontab === undefined) return loadScheduleFile(path, options);
   return loadCrontabText(readCrontabFile(path), path, {

@@ -1,25 +1,18 @@
+import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
 import type { Schedule } from "../schedule/types.js";
-import { ScheduleFileError } from "./config.js";
-import { IdentityError, resolveId } from "./identity.js";
+import { preflight } from "./preflight.js";
 
 /**
- * Checks what a schedule needs from this machine before it runs: users and groups that exist. (Who may change
- * the file is checked as it is read: loadScheduleFile with `forRunning`.) Throws ScheduleFileError saying why
- * and how to fix it.
+ * Checks what a schedule needs from this machine before it runs, with the pre-flight that `check` shares
+ * (preflight.ts), for the `jobs` given (default: all; `trigger` checks only the job it runs). (Who may change
+ * the file is checked as it is read: loadScheduleFile with `forRunning` or `trusted`.) Throws ScheduleErrors,
+ * with file:line:col, for what `run` refuses; returns the warnings: what would only fail a fire.
  */
-export function checkRunnable(schedule: Schedule, path: string): void {
-  for (const job of schedule.jobs) {
-    for (const kind of ["user", "group"] as const) {
-      const name = job[kind];
-      if (name === undefined) continue;
-      try {
-        resolveId(name, kind);
-      } catch (error) {
-        if (!(error instanceof IdentityError)) throw error;
-        throw new ScheduleFileError(
-          `${path}: jobs.${job.name}.${kind}: ${error.message}\n  hint: create it, or use an existing ${kind} or a numeric id`,
-        );
-      }
-    }
-  }
+export function checkRunnable(
+  schedule: Schedule,
+  options: { uid?: number; jobs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): ScheduleProblem[] {
+  const { errors, warnings } = preflight(schedule, options);
+  if (errors.length > 0) throw new ScheduleErrors(errors);
+  return warnings;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -289,4 +289,94 @@ describe("log times in plain and pretty", () => {
     expect(event.next).toMatch(/T0[12]:00:00\.000Z$/);
     expect(event.zone).toBe("Europe/Berlin");
   });
+});
+
+describe("check agrees with run", () => {
+  const isRoot = process.getuid?.() === 0;
+  const broken = [
+    "jobs:",
+    "  missing-program:",
+    "    every: 1h",
+    "    run: [no-such-program-anywhere, --flag]",
+    "  missing-cwd:",
+    "    every: 1h",
+    "    cwd: /nonexistent/folder",
+    "    run: echo hi",
+    "  fine:",
+    "    every: 1h",
+    "    run: echo fine",
+    "",
+  ].join("\n");
+
+  it("check warns, with file:line:col, about what would fail every fire; run logs the same warnings", async () => {
+    const file = scheduleFile(broken);
+    const check = await runCli(["check", "--json", file]);
+    expect(check.code).toBe(0);
+    expect(JSON.parse(check.stdout).warnings).toEqual([
+      {
+        file,
+        line: 4,
+        column: 11,
+        path: "jobs.missing-program.run.0",
+        message: "no-such-program-anywhere is not found in any folder of PATH: every run would fail to start",
+        hint: "give the program's full path, install it, or set PATH in `env:`",
+      },
+      {
+        file,
+        line: 7,
+        column: 10,
+        path: "jobs.missing-cwd.cwd",
+        message: "the working directory /nonexistent/folder does not exist: every run would fail to start",
+        hint: "create it, or point `cwd` at an existing folder",
+      },
+    ]);
+    const run = await runCli(["run", file, "--for", "100ms", "--log-format", "plain"]);
+    expect(run.stdout).toContain(
+      `warning: ${file}:4:11: jobs.missing-program.run.0: no-such-program-anywhere`,
+    );
+    expect(run.stdout).toContain(`warning: ${file}:7:10: jobs.missing-cwd.cwd: the working directory`);
+  });
+
+  it("a shell that does not exist is one warning at the shell key", async () => {
+    const file = scheduleFile(
+      "shell: /bin/no-such-shell\njobs:\n  a:\n    every: 1h\n    run: echo a\n  b:\n    every: 1h\n    run: echo b\n",
+    );
+    const check = await runCli(["check", file]);
+    expect(check.stdout).toContain("1 warning:");
+    expect(check.stdout).toContain(`${file}:1:8: shell: the shell /bin/no-such-shell does not exist`);
+  });
+
+  it.skipIf(!isRoot)(
+    "as root, a user that does not exist is an error for check and run alike, at its line",
+    async () => {
+      const file = scheduleFile(
+        `${broken}  other:\n    every: 1h\n    run: echo other\n    user: no-such-user-here\n`,
+      );
+      const expected = `${file}:15:11: jobs.other.user: no user named "no-such-user-here" in /etc/passwd\n  hint: create it, or use an existing user or a numeric id\n1 problem in ${file}; nothing was started\n`;
+      const check = await runCli(["check", file]);
+      expect(check.code).toBe(78);
+      expect(check.stderr).toBe(expected);
+      const run = await runCli(["run", file, "--for", "100ms"]);
+      expect(run.code).toBe(78);
+      expect(run.stderr).toBe(expected);
+      // One bad job does not block triggering another.
+      const trigger = await runCli(["trigger", "fine", file, "--log-format", "plain"]);
+      expect(trigger.code).toBe(0);
+      expect(trigger.stdout).toContain("| fine");
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    "as root, check refuses a file that group or others can write, as run does",
+    async () => {
+      const file = scheduleFile("jobs:\n  a:\n    every: 1h\n    run: echo a\n");
+      chmodSync(file, 0o666);
+      const check = await runCli(["check", file]);
+      const run = await runCli(["run", file, "--for", "100ms"]);
+      expect(check.code).toBe(78);
+      expect(run.code).toBe(78);
+      expect(check.stderr).toBe(run.stderr);
+      expect(check.stderr).toContain("group or others can write");
+    },
+  );
 });

@@ -10,6 +10,7 @@ import { reportConfigError, ScheduleFileError } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 import { describeState, type StateSelection, scheduleName, selectState } from "../state.js";
+import { checkRunnable } from "../trust.js";
 
 /** `tdefer check`: validates the file and summarises each job; exit 78 when it is invalid. */
 export async function checkCommand(
@@ -22,7 +23,10 @@ export async function checkCommand(
   try {
     const nowMs = io.nowMs();
     path = schedulePath(file, options, io.cwd);
-    const schedule = loadSchedule(path, options, { nowMs });
+    // The same file trust and pre-flight as `run`: what `run` refuses is an error here too.
+    const loaded = loadSchedule(path, options, { nowMs, trusted: true });
+    const preflightWarnings = checkRunnable(loaded, { env: io.env });
+    const schedule = { ...loaded, warnings: [...loaded.warnings, ...preflightWarnings] };
     const state = selectState(schedule, {
       ...(options.state !== undefined ? { flag: options.state } : {}),
       env: io.env,

@@ -22,6 +22,7 @@ import { ledgerRecordOf, startJobRun } from "../job-run.js";
 import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
 import { notifyCommandRunner } from "../notify-command.js";
+import { warningEvent } from "../preflight.js";
 import {
   describeState,
   openLedger,
@@ -51,7 +52,9 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
   try {
     path = schedulePath(file, options, io.cwd);
     schedule = loadSchedule(path, options, { forRunning: true });
-    checkRunnable(schedule, path);
+    // What would only fail a fire is logged with the file's own warnings, as `check` shows it.
+    const preflightWarnings = checkRunnable(schedule, { env: io.env });
+    schedule = { ...schedule, warnings: [...schedule.warnings, ...preflightWarnings] };
     state = selectState(schedule, {
       ...(options.state !== undefined ? { flag: options.state } : {}),
       env: io.env,
@@ -264,13 +267,7 @@ async function runSchedule(
     jobs: schedule.jobs.length,
     state: describeState(state),
   });
-  for (const warning of schedule.warnings) {
-    emitNow({
-      event: "warning",
-      level: "warn",
-      message: `${warning.file}:${warning.line}:${warning.col}: ${warning.path}: ${warning.message}`,
-    });
-  }
+  for (const warning of schedule.warnings) emitNow(warningEvent(warning));
 
   let current = schedule;
   let stopping: Promise<{ killed: number }> | undefined;
@@ -309,8 +306,9 @@ async function runSchedule(
     systemd?.reloading();
     try {
       const next = loadSchedule(path, options, { forRunning: true });
-      checkRunnable(next, path);
+      const preflightWarnings = checkRunnable(next, { env: io.env });
       emitNow({ event: "reload_applied", level: "info", ...scheduler.reload(next) });
+      for (const warning of preflightWarnings) emitNow(warningEvent(warning));
       if (!ops && next.jobs.some((job) => job.notify !== undefined)) {
         emitNow({
           event: "warning",

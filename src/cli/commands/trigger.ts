@@ -3,6 +3,7 @@ import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
 import type { DelayedCall } from "../../clock/clock.js";
 import { Reactor } from "../../clock/reactor.js";
+import type { ScheduleProblem } from "../../errors.js";
 import { type Awaitable, type Ledger, OutputTail } from "../../ledger/ledger.js";
 import { ProcessGroups } from "../../runner/process-groups.js";
 import type { RunResult } from "../../runner/run-job.js";
@@ -15,6 +16,7 @@ import type { CliIO } from "../io.js";
 import { ledgerRecordOf, startJobRun } from "../job-run.js";
 import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
+import { warningEvent } from "../preflight.js";
 import { openLedger, ownerId, type StateSelection, selectState } from "../state.js";
 import { onStopSignals, STOP_SIGNALS } from "../stop-signals.js";
 import { checkRunnable } from "../trust.js";
@@ -28,6 +30,7 @@ export async function triggerCommand(
   io: CliIO,
 ): Promise<void> {
   let job: JobSpec | undefined;
+  let warnings: ScheduleProblem[] = [];
   let schedule: Schedule;
   let state: StateSelection;
   if (file === undefined && options.crontab === undefined && isFile(resolve(io.cwd, name))) {
@@ -37,7 +40,8 @@ export async function triggerCommand(
   try {
     const path = schedulePath(file, options, io.cwd);
     schedule = loadSchedule(path, options, { forRunning: true, warnings: false });
-    checkRunnable(schedule, path);
+    // Only the job that runs: another job's problem must not keep this one from running.
+    warnings = checkRunnable(schedule, { jobs: [name], env: io.env });
     job = schedule.jobs.find((candidate) => candidate.name === name);
     if (!job) {
       io.stderr.write(
@@ -70,6 +74,7 @@ export async function triggerCommand(
     return;
   }
   const log = createLogOutput(io, options.logFormat, options.color);
+  for (const warning of warnings) log.emitAt(warningEvent(warning), reactor.wallNow());
   const scheduledMs = reactor.wallNow();
   const runId = defaultRunId();
   // Recorded as any run (trigger: manual), so that history and the status page show it.

@@ -1,0 +1,165 @@
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
+import type { ScheduleProblem } from "../errors.js";
+import type { LogEventInput } from "../log/events.js";
+import { parseScheduleText, positionOf, type ScheduleSource } from "../schedule/positions.js";
+import type { JobSpec, Schedule } from "../schedule/types.js";
+import { IdentityError, resolveId } from "./identity.js";
+
+/** What this machine says about a schedule before anything runs: what `run` refuses, and what would fail. */
+export interface PreflightResult {
+  /** `run` and `trigger` refuse to start with these (exit 78); `check` reports them as errors. */
+  readonly errors: ScheduleProblem[];
+  /** Each would fail a fire, not the start: logged by `run` and `trigger`, warned about by `check`. */
+  readonly warnings: ScheduleProblem[];
+}
+
+/**
+ * The pre-flight that `check`, `run` and `trigger` share, so that `check` agrees with `run`: users and groups
+ * that exist (an error as root, where `run` would refuse; a warning otherwise, as `run` refuses `user:` without
+ * root anyway), working directories that exist, shells and argv programs that can be executed (warnings: only
+ * the fire would fail). `jobs` limits it to some jobs (`trigger` checks only the job it runs). The file's own
+ * trust (owner, mode) is the trust check's, not this.
+ */
+export function preflight(
+  schedule: Schedule,
+  options: { uid?: number; jobs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): PreflightResult {
+  const uid = options.uid ?? process.getuid?.();
+  const errors: ScheduleProblem[] = [];
+  const warnings: ScheduleProblem[] = [];
+  const where = locator(schedule.file);
+  const problem = (path: (string | number)[], message: string, hint: string): ScheduleProblem => ({
+    file: schedule.file,
+    ...where(path),
+    path: path.join("."),
+    message,
+    hint,
+  });
+  const jobs = options.jobs ? schedule.jobs.filter((job) => options.jobs!.includes(job.name)) : schedule.jobs;
+  for (const job of jobs) {
+    for (const kind of ["user", "group"] as const) {
+      const name = job[kind];
+      if (name === undefined) continue;
+      try {
+        resolveId(name, kind);
+      } catch (error) {
+        if (!(error instanceof IdentityError)) throw error;
+        const found = problem(
+          ["jobs", job.name, kind],
+          `${error.message}${uid === 0 ? "" : " (on this machine)"}`,
+          `create it, or use an existing ${kind} or a numeric id`,
+        );
+        (uid === 0 ? errors : warnings).push(found);
+      }
+    }
+    for (const found of fireProblems(job, problem, options.env ?? process.env)) {
+      // A missing shell is the file's problem, said once, not once per job.
+      if (found.path === "shell" && warnings.some((w) => w.path === "shell")) continue;
+      warnings.push(found);
+    }
+  }
+  return { errors, warnings };
+}
+
+type ProblemAt = (path: (string | number)[], message: string, hint: string) => ScheduleProblem;
+
+/** What would make every fire of the job fail: its working directory, its shell, its program. */
+function fireProblems(job: JobSpec, problem: ProblemAt, env: NodeJS.ProcessEnv): ScheduleProblem[] {
+  const found: ScheduleProblem[] = [];
+  if (!isDirectory(job.cwd)) {
+    found.push(
+      problem(
+        ["jobs", job.name, "cwd"],
+        `the working directory ${job.cwd} does not exist: every run would fail to start`,
+        "create it, or point `cwd` at an existing folder",
+      ),
+    );
+  }
+  if (job.command.kind === "shell") {
+    const why = notExecutable(job.command.shell);
+    if (why) {
+      found.push(
+        problem(
+          ["shell"],
+          `the shell ${job.command.shell} ${why}: every job with a string command would fail to start`,
+          "set `shell:` to an installed shell, such as /bin/sh",
+        ),
+      );
+    }
+  } else {
+    const [program] = job.command.argv;
+    // As execvp does: a name with a slash is a path (relative to the job's cwd), any other is looked up on PATH.
+    const why = program.includes("/")
+      ? notExecutable(isAbsolute(program) ? program : join(job.cwd, program))
+      : notOnPath(program, job.env.PATH ?? env.PATH ?? "");
+    if (why) {
+      found.push(
+        problem(
+          ["jobs", job.name, "run", 0],
+          `${program} ${why}: every run would fail to start`,
+          "give the program's full path, install it, or set PATH in `env:`",
+        ),
+      );
+    }
+  }
+  return found;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Why `path` cannot be executed, or undefined when it can. */
+function notExecutable(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return "is not a file";
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? "does not exist" : "is not executable";
+  }
+}
+
+function notOnPath(program: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (dir !== "" && notExecutable(join(dir, program)) === undefined) return undefined;
+  }
+  return path === "" ? "is not found: PATH is empty" : "is not found in any folder of PATH";
+}
+
+/** Where a path points in the file, from its positioned document, parsed on first use; 1:1 when it is no YAML. */
+function locator(file: string): (path: (string | number)[]) => { line: number; col: number } {
+  let source: ScheduleSource | null | undefined;
+  return (path) => {
+    if (source === undefined) {
+      try {
+        const parsed = parseScheduleText(readFileSync(file, "utf8"), file);
+        source = parsed.problems.length === 0 ? parsed.source : null;
+      } catch {
+        source = null;
+      }
+    }
+    return source ? positionOf(source, path) : { line: 1, col: 1 };
+  };
+}
+
+/** A warning about the file for the log: `file:line:col: path: message`. */
+export function warningEvent(warning: {
+  file: string;
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+}): LogEventInput {
+  return {
+    event: "warning",
+    level: "warn",
+    message: `${warning.file}:${warning.line}:${warning.col}: ${warning.path}: ${warning.message}`,
+  };
+}
