@@ -62,6 +62,9 @@ export function preflight(
   return { errors, warnings };
 }
 
+/** Where execvp looks when the environment has no PATH (glibc's and libuv's default). */
+const DEFAULT_PATH = "/usr/bin:/bin";
+
 type ProblemAt = (path: (string | number)[], message: string, hint: string) => ScheduleProblem;
 
 /** What would make every fire of the job fail: its working directory, its shell, its program. */
@@ -92,7 +95,7 @@ function fireProblems(job: JobSpec, problem: ProblemAt, env: NodeJS.ProcessEnv):
     // As execvp does: a name with a slash is a path (relative to the job's cwd), any other is looked up on PATH.
     const why = program.includes("/")
       ? notExecutable(isAbsolute(program) ? program : join(job.cwd, program))
-      : notOnPath(program, job.env.PATH ?? env.PATH ?? "");
+      : notOnPath(program, job.env.PATH ?? env.PATH ?? DEFAULT_PATH);
     if (why) {
       found.push(
         problem(
