@@ -223,8 +223,14 @@ export class Metrics {
       case "retrying":
         this.retriesTotal.inc({ job: event.job });
         return;
-      case "skipped":
-        this.skippedTotal.inc({ job: event.job, reason: skipReasonOf(event.reason) });
+      case "skipped": {
+        const reason = skipReasonOf(event.reason);
+        this.skippedTotal.inc({ job: event.job, reason });
+        if (reason === "claimed_elsewhere") this.claims.inc({ result: "lost" });
+        return;
+      }
+      case "lease_lost":
+        this.leaseLost.inc();
         return;
       case "missed":
         this.skippedTotal.inc({ job: event.job, reason: "missed" }, event.count);

@@ -558,7 +558,8 @@ export class Scheduler {
             event: "skipped",
             level: "info",
             job: state.spec.name,
-            reason: "the ledger already has this fire (it ran before, or another tdefer claimed it)",
+            reason:
+              "claimed elsewhere: the ledger already has this fire (it ran before, or another tdefer claimed it)",
           });
           this.release(state);
         } else if (this.stopping || state.retired) {

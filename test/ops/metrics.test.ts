@@ -65,6 +65,29 @@ describe("/metrics", () => {
     expect(sample(body, "tdefer_job_running", 'job="slow"')).toBe(1);
   });
 
+  it("counts claims lost to another tdefer, and leases lost", async () => {
+    harness = await opsHarness([jobSpec("backup", every(60_000))]);
+    const at = { timeMs: harness.clock.wallNow(), job: "backup" };
+    harness.ops.observe({
+      ...at,
+      event: "skipped",
+      level: "info",
+      reason: "claimed elsewhere: the ledger already has this fire",
+    });
+    harness.ops.observe({
+      ...at,
+      event: "lease_lost",
+      level: "error",
+      run: "r1",
+      fence: 7,
+      reason: "taken over",
+    });
+    const { body } = await harness.request("/metrics");
+    expect(sample(body, "tdefer_claims_total", 'result="lost"')).toBe(1);
+    expect(sample(body, "tdefer_job_skipped_total", 'job="backup",reason="claimed_elsewhere"')).toBe(1);
+    expect(body).toMatch(/^tdefer_lease_lost_total 1$/m);
+  });
+
   it.skipIf(!hasPromtool)("passes promtool check metrics", async () => {
     harness = await opsHarness([jobSpec("backup", every(1000))]);
     harness.clock.advance(1000);

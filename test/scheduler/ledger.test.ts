@@ -139,7 +139,7 @@ describe("the scheduler with a ledger", () => {
     await settle();
     expect(proc.runs).toHaveLength(0);
     expect(proc.events.filter((e) => e.event === "skipped").map((e) => "reason" in e && e.reason)).toEqual([
-      "the ledger already has this fire (it ran before, or another tdefer claimed it)",
+      "claimed elsewhere: the ledger already has this fire (it ran before, or another tdefer claimed it)",
     ]);
   });
 
