@@ -122,6 +122,27 @@ export type LogEvent = Base &
         readonly fence: number;
         readonly reason: string;
       }
+    | {
+        /**
+         * A run found in flight whose owner (host:pid) died and whose lease ended, recorded `lost` (on_lost: abandon).
+         * `run` is the lost run's id, when the ledger has it.
+         */
+        readonly event: "run_lost";
+        readonly job: string;
+        readonly run?: string;
+        readonly scheduledMs: number;
+        readonly owner: string;
+        readonly fence: number;
+        readonly reason: string;
+      }
+    | {
+        /** This process won the ledger's claim on a fire (debug): `trigger` is `catch_up` for a fire made up at start. */
+        readonly event: "claimed";
+        readonly job: string;
+        readonly run: string;
+        readonly fence: number;
+        readonly trigger: string;
+      }
     | { readonly event: "ledger_down"; readonly location: string; readonly error: string }
     | { readonly event: "ledger_up"; readonly location: string }
     | {

@@ -24,7 +24,7 @@ export function formatJson(event: LogEvent): string {
   }
   let text = `{"time":"${rfc3339(event.timeMs)}","level":"${event.level}","event":"${event.event}"`;
   if ("job" in event && event.job !== undefined) text += `,"job":${jsonString(event.job)}`;
-  if ("run" in event) text += `,"run":${jsonString(event.run)}`;
+  if ("run" in event && event.run !== undefined) text += `,"run":${jsonString(event.run)}`;
   for (const [key, value] of Object.entries(event)) {
     if (LEADING_KEYS.has(key)) continue;
     if (INSTANT_KEYS.has(key)) {

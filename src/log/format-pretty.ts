@@ -46,7 +46,7 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
   return (event) => {
     if (event.event === "output") return outputHeads.get(event) + escapeControls(event.line);
     const who =
-      "run" in event
+      "run" in event && event.run !== undefined
         ? `${chalk.cyan(escapeControls(event.job))}[${escapeControls(event.run)}] `
         : "job" in event && event.job
           ? `${chalk.cyan(escapeControls(event.job))} `
@@ -166,6 +166,10 @@ function describe(
       return "resumed";
     case "lease_lost":
       return `lease lost (fence ${event.fence}): ${event.reason}; ending the run`;
+    case "run_lost":
+      return `the run of ${lineTime(event.scheduledMs)} was going when tdefer (${event.owner}) stopped; recorded as lost (fence ${event.fence})`;
+    case "claimed":
+      return `claimed in the ledger (fence ${event.fence}, ${event.trigger})`;
     case "ledger_down":
       return `the ledger (${event.location}) does not answer: ${event.error}; fires are skipped until it does`;
     case "ledger_up":

@@ -41,6 +41,7 @@ export class Metrics {
   readonly claims: Counter<"result">;
   readonly leaseLost: Counter;
   readonly catchupRuns: Counter<"job">;
+  readonly lostRuns: Counter<"job">;
 
   constructor(deps: MetricsDeps) {
     const registers = [this.registry];
@@ -163,6 +164,12 @@ export class Metrics {
       labelNames: ["job"],
       registers,
     });
+    this.lostRuns = new Counter({
+      name: "tdefer_runs_lost_total",
+      help: "Runs found in flight after their owner died and their lease ended, recorded lost (on_lost: abandon).",
+      labelNames: ["job"],
+      registers,
+    });
     this.clockJumps = new Counter({
       name: "tdefer_clock_jumps_total",
       help: "Steps of the wall clock against elapsed time.",
@@ -231,6 +238,13 @@ export class Metrics {
       }
       case "lease_lost":
         this.leaseLost.inc();
+        return;
+      case "claimed":
+        this.claims.inc({ result: "won" });
+        if (event.trigger === "catch_up") this.catchupRuns.inc({ job: event.job });
+        return;
+      case "run_lost":
+        this.lostRuns.inc({ job: event.job });
         return;
       case "missed":
         this.skippedTotal.inc({ job: event.job, reason: "missed" }, event.count);

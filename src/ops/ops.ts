@@ -84,6 +84,8 @@ export class Ops {
     this.metrics.observe(event);
     this.events.publish(event);
     if (this.notifier && event.event === "missed") this.notifier.missed(event.job, event.count);
+    if (this.notifier && event.event === "run_lost")
+      this.notifier.lost(event.job, event.run ?? null, event.reason);
   }
 
   /** The schedule is armed (true) or stopping (false): /readyz. */

@@ -570,6 +570,14 @@ export class Scheduler {
           );
           this.release(state);
         } else {
+          this.emit({
+            event: "claimed",
+            level: "debug",
+            job: state.spec.name,
+            run: runId,
+            fence: claim.fence,
+            trigger: fire.trigger ?? "schedule",
+          });
           this.begin(state, fire, runId, claim);
         }
       },
@@ -772,8 +780,8 @@ export class Scheduler {
   /** Records in flight whose owner is gone: its lease ended, or it was this host's and its process is gone. */
   private async lostRuns(
     ledger: Ledger,
-  ): Promise<{ job: string; fire: Fire; claim: Claim; owner: string }[]> {
-    const lost: { job: string; fire: Fire; claim: Claim; owner: string }[] = [];
+  ): Promise<{ job: string; fire: Fire; claim: Claim; owner: string; runId: string | null }[]> {
+    const lost: { job: string; fire: Fire; claim: Claim; owner: string; runId: string | null }[] = [];
     let waiting = false;
     for (const record of await ledger.inFlight()) {
       if (record.owner === this.owner || record.fence === null) continue;
@@ -788,6 +796,7 @@ export class Scheduler {
         job: record.job,
         claim,
         owner: record.owner ?? "?",
+        runId: record.runId,
         fire: { scheduledMs: record.scheduledAtMs, trigger: record.trigger, lost: claim },
       });
     }
@@ -797,17 +806,22 @@ export class Scheduler {
 
   private othersInFlight = false;
 
-  private async markLost(ledger: Ledger, lost: { job: string; claim: Claim; owner: string }): Promise<void> {
-    const marked = await ledger.markLost(
-      lost.claim,
-      `tdefer (${lost.owner}) stopped while the run was going`,
-    );
+  private async markLost(
+    ledger: Ledger,
+    lost: { job: string; claim: Claim; owner: string; runId: string | null },
+  ): Promise<void> {
+    const reason = `tdefer (${lost.owner}) stopped while the run was going`;
+    const marked = await ledger.markLost(lost.claim, reason);
     if (!marked) return;
     this.emit({
-      event: "warning",
+      event: "run_lost",
       level: "warn",
       job: lost.job,
-      message: `the run of ${new Date(lost.claim.scheduledAtMs).toISOString()} was going when tdefer (${lost.owner}) stopped; recorded as lost`,
+      ...(lost.runId !== null ? { run: lost.runId } : {}),
+      scheduledMs: lost.claim.scheduledAtMs,
+      owner: lost.owner,
+      fence: lost.claim.fence,
+      reason,
     });
   }
 

@@ -70,8 +70,13 @@ describe.concurrent("the ledger, end to end", { timeout: 60_000 }, () => {
 
     const second = await runCli(["run", file, "--for", "500ms", "--log-format", "json"]);
     expect(second.code).toBe(0);
-    const warning = jsonEvents(second.stdout).find((e) => e.event === "warning" && e.job === "long");
-    expect(warning.message).toMatch(/was going when tdefer \(.+:\d+\) stopped; recorded as lost/);
+    const lost = jsonEvents(second.stdout).find((e) => e.event === "run_lost" && e.job === "long");
+    expect(lost).toMatchObject({
+      level: "warn",
+      owner: expect.stringMatching(/.+:\d+$/),
+      fence: expect.any(Number),
+    });
+    expect(lost.reason).toMatch(/^tdefer \(.+:\d+\) stopped while the run was going$/);
     const after = await history(file);
     expect(
       after.find((r) => r.job === "long" && r.trigger === "schedule" && r.state !== "succeeded"),

@@ -88,6 +88,32 @@ describe("/metrics", () => {
     expect(body).toMatch(/^tdefer_lease_lost_total 1$/m);
   });
 
+  it("counts claims won and catch-up runs from claimed events, and lost runs by job", async () => {
+    harness = await opsHarness([jobSpec("backup", every(60_000))]);
+    const at = { timeMs: harness.clock.wallNow(), job: "backup" };
+    for (const [run, trigger] of [
+      ["r1", "schedule"],
+      ["r2", "catch_up"],
+      ["r3", "catch_up"],
+    ] as const) {
+      harness.ops.observe({ ...at, event: "claimed", level: "debug", run, fence: 1, trigger });
+    }
+    harness.ops.observe({
+      ...at,
+      event: "run_lost",
+      level: "warn",
+      run: "r0",
+      scheduledMs: at.timeMs,
+      owner: "other:9",
+      fence: 4,
+      reason: "tdefer (other:9) stopped while the run was going",
+    });
+    const { body } = await harness.request("/metrics");
+    expect(sample(body, "tdefer_claims_total", 'result="won"')).toBe(3);
+    expect(sample(body, "tdefer_catchup_runs_total", 'job="backup"')).toBe(2);
+    expect(sample(body, "tdefer_runs_lost_total", 'job="backup"')).toBe(1);
+  });
+
   it.skipIf(!hasPromtool)("passes promtool check metrics", async () => {
     harness = await opsHarness([jobSpec("backup", every(1000))]);
     harness.clock.advance(1000);

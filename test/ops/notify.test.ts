@@ -2,8 +2,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../src/clock/virtual-clock.js";
+import { formatJson } from "../../src/log/format-json.js";
 import { eventsOfRunEnd, Notifier, type RunNotifyCommand, redactUrl } from "../../src/ops/notify.js";
+import { Ops } from "../../src/ops/ops.js";
 import type { RunEnd } from "../../src/ops/run-tracker.js";
+import type { JobControl } from "../../src/ops/view.js";
 import type { JobSpec, NotifySpec } from "../../src/schedule/types.js";
 import { jobSpec } from "../helpers/jobs.js";
 import { settle } from "../helpers/settle.js";
@@ -193,6 +196,54 @@ describe("notifications", () => {
     expect(calls[0]!.env).toMatchObject({ TDEFER_JOB: "backup", TDEFER_RUN_ID: "r1", TDEFER_EXIT_CODE: "2" });
     expect(failures).toEqual(["backup/run", "backup/run"]);
     expect(warnings[0]).toBe("backup: the notify command for failure failed: exit 1: no route to pager");
+  });
+
+  it("tell of a run lost by a tdefer that died, from its run_lost log event", async () => {
+    const calls: { stdin: string; env: Readonly<Record<string, string>> }[] = [];
+    const clock = new VirtualClock(T0);
+    const job = jobSpec(
+      "backup",
+      { kind: "every", intervalMs: 60_000, now: false },
+      { notify: { when: ["lost"], command: { kind: "argv", argv: ["/usr/local/bin/alert"] } } },
+    );
+    const ops = new Ops({
+      clock,
+      control: { jobViews: () => [{ spec: job }] } as unknown as JobControl,
+      formatEvent: formatJson,
+      info: { version: "0.0.0-test", file: "/tmp/test.yaml", zone: "UTC", startedMs: T0, ledger: "none" },
+      onError: (error) => {
+        throw error;
+      },
+      notify: {
+        runCommand: async (_command, options) => {
+          calls.push(options);
+          return { ok: true, detail: "" };
+        },
+        host: "box",
+        schedule: "/etc/tdefer/schedules.yaml",
+        warn: () => {},
+      },
+    });
+    cleanup = () => ops.close();
+    ops.observe({
+      timeMs: T0,
+      event: "run_lost",
+      level: "warn",
+      job: "backup",
+      run: "r7",
+      scheduledMs: T0 - 60_000,
+      owner: "other:9",
+      fence: 4,
+      reason: "tdefer (other:9) stopped while the run was going",
+    });
+    await ops.notifier!.whenIdle();
+    expect(calls.map((call) => call.env.TDEFER_EVENT)).toEqual(["lost"]);
+    expect(JSON.parse(calls[0]!.stdin)).toMatchObject({
+      event: "lost",
+      job: "backup",
+      run: "r7",
+      reason: "tdefer (other:9) stopped while the run was going",
+    });
   });
 
   it("show only the scheme and host of a URL", () => {

@@ -101,6 +101,9 @@ describe("the scheduler with a ledger", () => {
     expect(proc.runs).toHaveLength(1);
     const run = proc.runs[0]!;
     expect(run.context).toMatchObject({ scheduledMs: T0 + HOUR, trigger: "schedule", fence: 1 });
+    expect(proc.events.filter((e) => e.event === "claimed")).toMatchObject([
+      { level: "debug", job: "backup", run: "host:1-r1", fence: 1, trigger: "schedule" },
+    ]);
     expect(await ledger.get({ job: "backup", scheduledAtMs: T0 + HOUR })).toMatchObject({
       state: "running",
       owner: "host:1",
@@ -187,8 +190,19 @@ describe("the scheduler with a ledger", () => {
       reason: "tdefer (host:1) stopped while the run was going",
     });
     expect(second.runs).toHaveLength(0);
-    expect(second.warnings()).toEqual([
-      "the run of 2026-01-01T01:00:00.000Z was going when tdefer (host:1) stopped; recorded as lost",
+    expect(second.warnings()).toEqual([]);
+    expect(second.events.filter((e) => e.event === "run_lost")).toEqual([
+      {
+        timeMs: clock.wallNow(),
+        event: "run_lost",
+        level: "warn",
+        job: "backup",
+        run: "host:1-r1",
+        scheduledMs: T0 + HOUR,
+        owner: "host:1",
+        fence: 1,
+        reason: "tdefer (host:1) stopped while the run was going",
+      },
     ]);
   });
 
@@ -289,6 +303,9 @@ describe("the scheduler with a ledger", () => {
       const { ledger, second } = await downtime(schedule, T0 + 5 * HOUR + 30 * MINUTE);
       expect(second.runs.map((r) => [r.context.scheduledMs, r.context.trigger])).toEqual([
         [T0 + 5 * HOUR, "catch_up"],
+      ]);
+      expect(second.events.filter((e) => e.event === "claimed")).toMatchObject([
+        { job: "backup", trigger: "catch_up" },
       ]);
       expect((await history(ledger)).slice(0, 2)).toEqual([
         { at: 5, state: "running", trigger: "catch_up" },
