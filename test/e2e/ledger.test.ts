@@ -47,6 +47,12 @@ describe.concurrent("the ledger, end to end", { timeout: 60_000 }, () => {
     });
     const fences = records.map((r) => r.fence).sort((a, b) => a - b);
     expect(new Set(fences).size).toBe(4);
+    const owner = records[0].owner as string;
+    expect(owner).toMatch(/^.+:\d+$/);
+    const table = (await runCli(["history", "--file", file])).stdout.split("\n");
+    expect(table[0]).toMatch(/^TIME +JOB +RUN +OWNER +TRIGGER +RESULT/);
+    const okRow = table.find((line) => line.includes(records.find((r) => r.job === "ok").run_id));
+    expect(okRow).toContain(` ${owner} `);
   });
 
   it("after kill -9 during a run, keeps every finished record and records the run in flight as lost", async () => {

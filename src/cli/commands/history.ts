@@ -116,13 +116,14 @@ function table(records: readonly RunRecord[], zoneOfJob: (job: string) => string
     displayTime(formatInZone(record.scheduledAtMs, zoneOfJob(record.job))),
     oneLine(record.job),
     oneLine(record.runId ?? "-"),
+    oneLine(record.owner ?? "-"),
     oneLine(record.trigger),
     resultOf(record),
     record.exitCode === null ? (record.signal ?? "-") : String(record.exitCode),
     record.durationMs === null ? "-" : humanDuration(record.durationMs),
     record.lateMs === null ? "-" : humanDuration(record.lateMs),
   ]);
-  return columns([["TIME", "JOB", "RUN", "TRIGGER", "RESULT", "EXIT", "DURATION", "LATE"], ...rows]);
+  return columns([["TIME", "JOB", "RUN", "OWNER", "TRIGGER", "RESULT", "EXIT", "DURATION", "LATE"], ...rows]);
 }
 
 function resultOf(record: RunRecord): string {
