@@ -23,6 +23,8 @@ export interface RunJson {
   readonly duration_ms: number | null;
   readonly late_ms: number | null;
   readonly attempts: number;
+  /** The tdefer that claimed the fire (`host:pid`), when the runs come from the ledger. */
+  readonly owner?: string;
   readonly reason?: string;
   readonly output_tail?: readonly string[];
 }

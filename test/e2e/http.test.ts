@@ -40,7 +40,11 @@ describe("tdefer run --http", () => {
     const runs = (await (await fetch(`${url}api/v1/runs`)).json()) as {
       runs: { run: string; trigger: string }[];
     };
-    expect(runs.runs[0]).toMatchObject({ run: runId, trigger: "manual" });
+    expect(runs.runs[0]).toMatchObject({
+      run: runId,
+      trigger: "manual",
+      owner: expect.stringMatching(/^.+:\d+$/),
+    });
     cli.child.kill("SIGTERM");
     expect((await cli.exited).code).toBe(0);
   });

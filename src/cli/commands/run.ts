@@ -472,6 +472,7 @@ function runJsonOf(record: RunRecord): RunJson {
     duration_ms: record.durationMs,
     late_ms: record.lateMs,
     attempts: record.attempts,
+    ...(record.owner !== null ? { owner: record.owner } : {}),
     ...(record.reason !== null ? { reason: record.reason } : {}),
     ...(record.outputTail !== null ? { output_tail: record.outputTail.split("\n") } : {}),
   };

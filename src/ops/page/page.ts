@@ -93,13 +93,15 @@ function jobRow(job: JobJson, nowMs: number): string {
 }
 
 function runsTable(runs: readonly RunJson[]): string {
+  // Runs read from the ledger name the tdefer that ran them (host:pid): with replicas, which one.
+  const withOwner = runs.some((run) => run.owner !== undefined);
   return `<div class="scroll"><table class="runs">
-<thead><tr><th>finished</th><th>job</th><th>run</th><th>result</th><th>duration</th><th class="wide">late</th><th class="wide">trigger</th></tr></thead>
+<thead><tr><th>finished</th><th>job</th><th>run</th>${withOwner ? `<th class="wide">owner</th>` : ""}<th>result</th><th>duration</th><th class="wide">late</th><th class="wide">trigger</th></tr></thead>
 <tbody>${runs
     .map(
       (run) => `<tr class="${run.result === "succeeded" ? "" : "failed"}">
 <td>${run.finished_at ? `<time datetime="${run.finished_at}">${h(run.finished_at.replace("T", " ").slice(0, 19))}Z</time>` : ""}</td>
-<td>${h(run.job)}</td><td><code>${h(run.run)}</code></td>
+<td>${h(run.job)}</td><td><code>${h(run.run)}</code></td>${withOwner ? `<td class="wide"><code>${h(run.owner ?? "")}</code></td>` : ""}
 <td>${resultBadge(run)}</td>
 <td>${run.duration_ms === null ? "" : h(durationText(run.duration_ms))}</td>
 <td class="wide">${run.late_ms === null ? "" : h(durationText(run.late_ms))}</td>
