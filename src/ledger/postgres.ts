@@ -165,8 +165,10 @@ export class PostgresLedger implements Ledger {
           oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as "text")) as never,
       },
     });
-    // An idle connection dropped by a server restart must not crash the process; the next query reconnects.
+    // A connection dropped by a server restart must not crash the process, whether it sits idle in the pool
+    // (the pool's error) or is checked out between two queries (the client's own error); the next query reconnects.
     this.pool.on("error", (error) => this.markDown(error));
+    this.pool.on("connect", (client) => client.on("error", (error) => this.markDown(error)));
   }
 
   /**
@@ -209,6 +211,7 @@ export class PostgresLedger implements Ledger {
       connectionTimeoutMillis: 5_000,
       query_timeout: 5_000,
     });
+    client.on("error", () => {}); // a drop after connect rejects the pending query, which is reported below
     try {
       await client.connect();
       const { rows } = await client.query<{ server: string; meta: string | null }>(
