@@ -34,7 +34,8 @@ export function createLogOutput(
   const isTTY = stdout.isTTY === true;
   const localZone = systemZone();
   const colorInputs = { env: io.env, isTTY, noColorFlag: color === false, colorFlag: color === true };
-  const formatter = createFormatter(format ?? (isTTY ? "pretty" : "plain"), {
+  const chosen = format ?? (isTTY ? "pretty" : "plain");
+  const formatter = createFormatter(chosen, {
     colorLevel: colorLevel(colorInputs),
     colorForced: colorForced(colorInputs),
     // Human formats show times where people are: lines in the system's zone, a job's times in its own.
@@ -45,9 +46,14 @@ export function createLogOutput(
     journal: (io.env.JOURNAL_STREAM ?? "") !== "",
   });
   const sink = new LogSink(stdout, formatter, onError ? { onError } : {});
+  // Debug events (a won claim, one per fire) are for programs: json carries them, people's formats leave them out.
+  const humanFormat = chosen !== "json";
+  const write = (event: LogEvent) => {
+    if (!(humanFormat && event.level === "debug")) sink.write(event);
+  };
   return {
-    emit: (event) => sink.write(event),
-    emitAt: (event, timeMs) => sink.write({ timeMs, ...event } as LogEvent),
+    emit: write,
+    emitAt: (event, timeMs) => write({ timeMs, ...event } as LogEvent),
     backpressure: sink,
     close: () => sink.flush(),
   };
