@@ -34,8 +34,7 @@ export function createLogOutput(
   const isTTY = stdout.isTTY === true;
   const localZone = systemZone();
   const colorInputs = { env: io.env, isTTY, noColorFlag: color === false, colorFlag: color === true };
-  const chosen = format ?? (isTTY ? "pretty" : "plain");
-  const formatter = createFormatter(chosen, {
+  const formatter = createFormatter(format ?? (isTTY ? "pretty" : "plain"), {
     colorLevel: colorLevel(colorInputs),
     colorForced: colorForced(colorInputs),
     // Human formats show times where people are: lines in the system's zone, a job's times in its own.
@@ -46,10 +45,10 @@ export function createLogOutput(
     journal: (io.env.JOURNAL_STREAM ?? "") !== "",
   });
   const sink = new LogSink(stdout, formatter, onError ? { onError } : {});
-  // Debug events (a won claim, one per fire) are for programs: json carries them, people's formats leave them out.
-  const humanFormat = chosen !== "json";
+  // Debug events (a won claim, one per fire) are for the metrics and the status page, not the log, in any format:
+  // one per fire would double every run's lines (and change the json stream that programs already read).
   const write = (event: LogEvent) => {
-    if (!(humanFormat && event.level === "debug")) sink.write(event);
+    if (event.level !== "debug") sink.write(event);
   };
   return {
     emit: write,
