@@ -57,8 +57,40 @@ export interface ApiDeps {
 
 const JOB_PATH = /^\/api\/v1\/jobs\/([^/]+)(?:\/(run|pause|resume))?$/;
 
+/** How long a rendered /metrics or /api/v1/jobs body answers every client that asks for it. */
+export const METRICS_REUSE_MS = 1_000;
+export const JOBS_REUSE_MS = 250;
+
+/**
+ * Renders at most once per `reuseMs` of wall time, whatever the number of clients: the rendering runs on the loop
+ * that fires the jobs, so its cost must not grow with the clients. A clock step backwards renders anew; `forget`
+ * makes the next request render (after a POST changed what it shows).
+ */
+export function reusedFor<T>(reuseMs: number, wallNow: () => number, render: () => T) {
+  let renderedAtMs = Number.NEGATIVE_INFINITY;
+  let last: T | undefined;
+  return {
+    get(): T {
+      const nowMs = wallNow();
+      if (last === undefined || nowMs - renderedAtMs >= reuseMs || nowMs < renderedAtMs) {
+        last = render();
+        renderedAtMs = nowMs;
+      }
+      return last;
+    },
+    forget(): void {
+      last = undefined;
+    },
+  };
+}
+
 /** The request handler for the ops server. */
 export function createApi(deps: ApiDeps): Handler {
+  const metricsText = reusedFor(METRICS_REUSE_MS, deps.wallNow, () => deps.metrics.text());
+  const jobsText = reusedFor(JOBS_REUSE_MS, deps.wallNow, () => {
+    const now = deps.wallNow();
+    return `${JSON.stringify({ jobs: deps.control.jobViews().map((view) => jobJson(view, deps, now)) })}\n`;
+  });
   return async (request: HttpRequest, res: ServerResponse): Promise<void> => {
     const { method, path, query } = request;
     switch (path) {
@@ -80,7 +112,7 @@ export function createApi(deps: ApiDeps): Handler {
       }
       case "/metrics": {
         allow(method, ["GET", "HEAD"]);
-        sendText(res, 200, deps.metrics.contentType, await deps.metrics.text());
+        sendText(res, 200, deps.metrics.contentType, await metricsText.get());
         return;
       }
       case "/":
@@ -100,10 +132,7 @@ export function createApi(deps: ApiDeps): Handler {
       }
       case "/api/v1/jobs": {
         allow(method, ["GET", "HEAD"]);
-        const now = deps.wallNow();
-        sendJson(res, 200, {
-          jobs: deps.control.jobViews().map((view) => jobJson(view, deps, now)),
-        });
+        sendText(res, 200, "application/json; charset=utf-8", jobsText.get());
         return;
       }
       case "/api/v1/runs": {
@@ -138,6 +167,8 @@ export function createApi(deps: ApiDeps): Handler {
     }
     allow(method, ["POST"]);
     findJob(deps, name);
+    jobsText.forget();
+    metricsText.forget();
     if (action === "run") {
       const outcome = deps.control.runNow(name)!;
       if (outcome.outcome === "started") deps.tracker.markManual(outcome.runId);
