@@ -260,3 +260,51 @@ export class LedgerError extends Error {
     this.name = "LedgerError";
   }
 }
+
+/** A run's record as both stores keep it: the columns of the runs table, times in ms since the epoch. */
+export interface RunRow {
+  schedule: string;
+  job: string;
+  scheduled_at: number;
+  state: RunState;
+  reason: string | null;
+  run_id: string | null;
+  owner: string | null;
+  fence: number | null;
+  lease_until: number | null;
+  claimed_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  attempts: number;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number | null;
+  late_ms: number | null;
+  trigger: RunTrigger;
+  output_tail: string | null;
+}
+
+/** A row of the runs table as the Ledger hands it out. */
+export function runRecordOf(row: RunRow): RunRecord {
+  return {
+    schedule: row.schedule,
+    job: row.job,
+    scheduledAtMs: row.scheduled_at,
+    state: row.state,
+    reason: row.reason,
+    runId: row.run_id,
+    owner: row.owner,
+    fence: row.fence,
+    leaseUntilMs: row.lease_until,
+    claimedAtMs: row.claimed_at,
+    startedAtMs: row.started_at,
+    finishedAtMs: row.finished_at,
+    attempts: row.attempts,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    durationMs: row.duration_ms,
+    lateMs: row.late_ms,
+    trigger: row.trigger,
+    outputTail: row.output_tail,
+  };
+}

@@ -14,8 +14,8 @@ import {
   type NotRunRecord,
   type ReclaimRequest,
   type RunRecord,
-  type RunState,
-  type RunTrigger,
+  type RunRow,
+  runRecordOf,
   type StartUpdate,
 } from "./ledger.js";
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "./migrations/postgres.js";
@@ -63,52 +63,6 @@ export interface PostgresLedgerOptions {
   readonly backoffMs?: (attempt: number) => number;
   /** Waits (the Clock seam); the ledger never touches timers itself. */
   readonly callLater: (delayMs: number, fn: () => void) => { cancel(): void };
-}
-
-interface Row {
-  schedule: string;
-  job: string;
-  scheduled_at: number;
-  state: RunState;
-  reason: string | null;
-  run_id: string | null;
-  owner: string | null;
-  fence: number | null;
-  lease_until: number | null;
-  claimed_at: number | null;
-  started_at: number | null;
-  finished_at: number | null;
-  attempts: number;
-  exit_code: number | null;
-  signal: string | null;
-  duration_ms: number | null;
-  late_ms: number | null;
-  trigger: RunTrigger;
-  output_tail: string | null;
-}
-
-function recordOf(row: Row): RunRecord {
-  return {
-    schedule: row.schedule,
-    job: row.job,
-    scheduledAtMs: row.scheduled_at,
-    state: row.state,
-    reason: row.reason,
-    runId: row.run_id,
-    owner: row.owner,
-    fence: row.fence,
-    leaseUntilMs: row.lease_until,
-    claimedAtMs: row.claimed_at,
-    startedAtMs: row.started_at,
-    finishedAtMs: row.finished_at,
-    attempts: row.attempts,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    durationMs: row.duration_ms,
-    lateMs: row.late_ms,
-    trigger: row.trigger,
-    outputTail: row.output_tail,
-  };
 }
 
 /** A fire more than EARLY_TOLERANCE_MS ahead of the database's clock is retried this many times at most. */
@@ -404,12 +358,12 @@ export class PostgresLedger implements Ledger {
   }
 
   async inFlight(): Promise<readonly InFlightRecord[]> {
-    const { rows } = await this.query<Row & { lease_expired: boolean }>(
+    const { rows } = await this.query<RunRow & { lease_expired: boolean }>(
       `SELECT *, COALESCE(lease_until < ${DB_NOW}, true) AS lease_expired FROM tdefer.runs
         WHERE schedule = $1 AND state IN ('claimed', 'running') ORDER BY scheduled_at, job`,
       [this.schedule],
     );
-    return rows.map((row) => ({ ...recordOf(row), leaseExpired: row.lease_expired }));
+    return rows.map((row) => ({ ...runRecordOf(row), leaseExpired: row.lease_expired }));
   }
 
   /** Only while the lease is still expired on the database's clock: an owner that renewed meanwhile keeps it. */
@@ -423,7 +377,7 @@ export class PostgresLedger implements Ledger {
   }
 
   async history(query: HistoryQuery): Promise<readonly RunRecord[]> {
-    const { rows } = await this.query<Row>(
+    const { rows } = await this.query<RunRow>(
       `SELECT * FROM tdefer.runs
         WHERE schedule = $1 AND ($2::text[] IS NULL OR job = ANY($2::text[]))
           AND ($3::bigint IS NULL OR scheduled_at >= $3)
@@ -437,12 +391,12 @@ export class PostgresLedger implements Ledger {
         query.limit ?? null,
       ],
     );
-    return rows.map(recordOf);
+    return rows.map(runRecordOf);
   }
 
   async get(key: FireKey): Promise<RunRecord | undefined> {
-    const { rows } = await this.query<Row>(`SELECT * FROM tdefer.runs WHERE ${KEY}`, this.keyOf(key));
-    return rows[0] ? recordOf(rows[0]) : undefined;
+    const { rows } = await this.query<RunRow>(`SELECT * FROM tdefer.runs WHERE ${KEY}`, this.keyOf(key));
+    return rows[0] ? runRecordOf(rows[0]) : undefined;
   }
 
   async noteJobs(jobs: readonly string[]): Promise<void> {

@@ -15,8 +15,8 @@ import {
   type NotRunRecord,
   type ReclaimRequest,
   type RunRecord,
-  type RunState,
-  type RunTrigger,
+  type RunRow,
+  runRecordOf,
   type StartUpdate,
 } from "./ledger.js";
 import { LATEST_SQLITE_SCHEMA, SQLITE_MIGRATIONS } from "./migrations/sqlite.js";
@@ -30,28 +30,6 @@ export interface SqliteLedgerOptions {
   readonly mustExist?: boolean;
   /** How long to wait for another process's write lock before giving up; default 5 s. */
   readonly busyTimeoutMs?: number;
-}
-
-interface RunRow {
-  schedule: string;
-  job: string;
-  scheduled_at: number;
-  state: RunState;
-  reason: string | null;
-  run_id: string | null;
-  owner: string | null;
-  fence: number | null;
-  lease_until: number | null;
-  claimed_at: number | null;
-  started_at: number | null;
-  finished_at: number | null;
-  attempts: number;
-  exit_code: number | null;
-  signal: string | null;
-  duration_ms: number | null;
-  late_ms: number | null;
-  trigger: RunTrigger;
-  output_tail: string | null;
 }
 
 interface JobRow {
@@ -375,7 +353,7 @@ export class SqliteLedger implements Ledger {
   inFlight(): readonly InFlightRecord[] {
     const nowMs = this.nowMs();
     return (this.statements.inFlight.all(this.schedule) as RunRow[]).map((row) => {
-      const record = recordOf(row);
+      const record = runRecordOf(row);
       return { ...record, leaseExpired: record.leaseUntilMs !== null && record.leaseUntilMs < nowMs };
     });
   }
@@ -407,14 +385,14 @@ export class SqliteLedger implements Ledger {
       statement = this.db.prepare(sql);
       this.historyStatements.set(sql, statement);
     }
-    return (statement.all(...params) as RunRow[]).map(recordOf);
+    return (statement.all(...params) as RunRow[]).map(runRecordOf);
   }
 
   get(key: FireKey): RunRecord | undefined {
     const row = this.statements.get.get(this.schedule, key.job, Math.round(key.scheduledAtMs)) as
       | RunRow
       | undefined;
-    return row ? recordOf(row) : undefined;
+    return row ? runRecordOf(row) : undefined;
   }
 
   noteJobs(jobs: readonly string[]): void {
@@ -477,27 +455,3 @@ export class SqliteLedger implements Ledger {
 }
 
 class NothingToReclaim extends Error {}
-
-function recordOf(row: RunRow): RunRecord {
-  return {
-    schedule: row.schedule,
-    job: row.job,
-    scheduledAtMs: row.scheduled_at,
-    state: row.state,
-    reason: row.reason,
-    runId: row.run_id,
-    owner: row.owner,
-    fence: row.fence,
-    leaseUntilMs: row.lease_until,
-    claimedAtMs: row.claimed_at,
-    startedAtMs: row.started_at,
-    finishedAtMs: row.finished_at,
-    attempts: row.attempts,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    durationMs: row.duration_ms,
-    lateMs: row.late_ms,
-    trigger: row.trigger,
-    outputTail: row.output_tail,
-  };
-}
