@@ -90,6 +90,12 @@ export interface ClaimRequest extends FireKey {
    * the claim's transaction; a local store leaves overlap to the scheduler.
    */
   readonly overlap?: OverlapPolicy;
+  /**
+   * What the fire does apart from the job's name (a digest of its command and trigger). A store also refuses a
+   * claim on a fire of the same work at the same instant, so that replicas part-way through a reload that renames
+   * a job do not run its fire under both names.
+   */
+  readonly work?: string;
 }
 
 /** A new claim on a record whose owner died: who takes it over. */

@@ -27,6 +27,8 @@ export class MemoryLedger implements Ledger {
   readonly location = ":memory:";
   private readonly records = new Map<string, MutableRecord>();
   private readonly jobRecords = new Map<string, MutableJob>();
+  /** The work of each claimed fire (`work@scheduledAt`), as the stores' unique index on it. */
+  private readonly claimedWork = new Map<string, string>();
   private lastFence = 0;
   private closed = false;
 
@@ -45,6 +47,9 @@ export class MemoryLedger implements Ledger {
     const request = { ...unrounded, scheduledAtMs: Math.round(unrounded.scheduledAtMs) };
     const id = keyOf(request);
     if (this.records.has(id)) return undefined;
+    const work = request.work === undefined ? undefined : `${request.work}@${request.scheduledAtMs}`;
+    if (work !== undefined && this.claimedWork.has(work)) return undefined;
+    if (work !== undefined) this.claimedWork.set(work, id);
     const nowMs = this.now();
     const fence = ++this.lastFence;
     this.records.set(id, {
@@ -216,6 +221,7 @@ export class MemoryLedger implements Ledger {
         pruned++;
       }
     }
+    for (const [work, id] of this.claimedWork) if (!this.records.has(id)) this.claimedWork.delete(work);
     return pruned;
   }
 

@@ -242,9 +242,14 @@ export class PostgresLedger implements Ledger {
         );
         if (busy.length > 0 && request.overlap === "skip") {
           await client.query(
-            `INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, reason, finished_at, trigger)
-             VALUES ($1, $2, $3, 'skipped', $4, ${DB_NOW}, $5) ON CONFLICT DO NOTHING`,
-            [...key, `the previous run is still going on ${busy[0]!.owner} (overlap: skip)`, request.trigger],
+            `INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, reason, finished_at, trigger, work)
+             VALUES ($1, $2, $3, 'skipped', $4, ${DB_NOW}, $5, $6) ON CONFLICT DO NOTHING`,
+            [
+              ...key,
+              `the previous run is still going on ${busy[0]!.owner} (overlap: skip)`,
+              request.trigger,
+              request.work ?? null,
+            ],
           );
           await client.query("COMMIT");
           return { kind: "taken" };
@@ -263,8 +268,8 @@ export class PostgresLedger implements Ledger {
         `WITH now AS (SELECT ${DB_NOW} AS ms),
               inserted AS (
                 INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, run_id, owner, fence, lease_until,
-                                         claimed_at, trigger)
-                SELECT $1, $2, $3, 'claimed', $4, $5, nextval('tdefer.fence'), now.ms + $6, now.ms, $7 FROM now
+                                         claimed_at, trigger, work)
+                SELECT $1, $2, $3, 'claimed', $4, $5, nextval('tdefer.fence'), now.ms + $6, now.ms, $7, $8 FROM now
                  WHERE $3 <= now.ms + ${EARLY_TOLERANCE_MS}
                 ON CONFLICT DO NOTHING
                 RETURNING fence),
@@ -275,7 +280,7 @@ export class PostgresLedger implements Ledger {
                 ON CONFLICT (schedule, job) DO UPDATE
                   SET last_scheduled_at = GREATEST(tdefer.jobs.last_scheduled_at, EXCLUDED.last_scheduled_at))
          SELECT (SELECT ms FROM now) AS now_ms, (SELECT fence FROM inserted) AS fence`,
-        [...key, request.runId, request.owner, request.leaseMs, request.trigger],
+        [...key, request.runId, request.owner, request.leaseMs, request.trigger, request.work ?? null],
       );
       if (exclusive) await client.query("COMMIT");
       const { now_ms: dbNowMs, fence } = rows[0]!;

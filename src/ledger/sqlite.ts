@@ -172,8 +172,8 @@ export class SqliteLedger implements Ledger {
     this.now = options.now;
     this.statements = {
       insertClaim: db.prepare(
-        `INSERT INTO runs (schedule, job, scheduled_at, state, run_id, owner, lease_until, claimed_at, trigger)
-         VALUES (@schedule, @job, @scheduledAt, 'claimed', @runId, @owner, @leaseUntil, @now, @trigger)
+        `INSERT INTO runs (schedule, job, scheduled_at, state, run_id, owner, lease_until, claimed_at, trigger, work)
+         VALUES (@schedule, @job, @scheduledAt, 'claimed', @runId, @owner, @leaseUntil, @now, @trigger, @work)
          ON CONFLICT DO NOTHING`,
       ),
       nextFence: db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'last_fence' RETURNING value"),
@@ -246,6 +246,7 @@ export class SqliteLedger implements Ledger {
           leaseUntil: nowMs + request.leaseMs,
           now: nowMs,
           trigger: request.trigger,
+          work: request.work ?? null,
         });
         if (inserted.changes === 0) return undefined;
         const fence = (s.nextFence.get() as { value: number }).value;

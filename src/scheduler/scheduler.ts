@@ -14,6 +14,7 @@ import type { JobSpec, Schedule } from "../schedule/types.js";
 import { firesBetween, MAX_CAUGHT_UP, MAX_RECORDED_MISSED } from "./catch-up.js";
 import { keepLease } from "./lease.js";
 import { type ArmedTrigger, armTrigger, type Fire } from "./triggers.js";
+import { workKeys } from "./work-key.js";
 
 /** How a run ended, as the scheduler records it. */
 export interface RunOutcome {
@@ -148,6 +149,8 @@ export class Scheduler {
   private readonly pausedJobs = new Set<string>();
   private lastLaunchedRunId: string | undefined;
   private readonly stopJumpListening: () => void;
+  /** Each job's work key (command and trigger), claimed with its fires: a rename is still the same work. */
+  private works = new Map<string, string>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.random = deps.random ?? Math.random;
@@ -176,6 +179,7 @@ export class Scheduler {
   async start(schedule: Schedule): Promise<void> {
     this.maxParallel = schedule.maxParallel;
     this.keepMs = schedule.ledgerKeepMs;
+    this.works = workKeys(schedule.jobs);
     const ledger = this.deps.ledger;
     let backlog: Map<string, Fire[]> = new Map();
     if (ledger) {
@@ -206,6 +210,7 @@ export class Scheduler {
    */
   reload(schedule: Schedule): ReloadSummary {
     this.maxParallel = schedule.maxParallel;
+    this.works = workKeys(schedule.jobs);
     const next = new Map(schedule.jobs.map((spec) => [spec.name, spec]));
     const added: string[] = [];
     const removed: string[] = [];
@@ -550,6 +555,7 @@ export class Scheduler {
               ...request,
               trigger: fire.trigger ?? "schedule",
               overlap: state.spec.overlap,
+              ...(this.works.has(state.spec.name) ? { work: this.works.get(state.spec.name) } : {}),
             }),
       (claim) => {
         state.claiming--;

@@ -37,6 +37,41 @@ export function describeLedgerContract(name: string, open: OpenLedger): void {
       expect(await ledger.claim(claimOf("report", T0))).toBeDefined();
     });
 
+    it("claims a fire's work once: the same work at the same instant under another job name gets nothing", async () => {
+      expect(await ledger.claim(claimOf("backup", T0, { work: "w1.0" }))).toBeDefined();
+      // A replica that already renamed `backup` to `db-backup` calls the same fire by the new name.
+      expect(
+        await ledger.claim(claimOf("db-backup", T0, { work: "w1.0", owner: "other:2" })),
+      ).toBeUndefined();
+      expect(await ledger.get({ job: "db-backup", scheduledAtMs: T0 })).toBeUndefined();
+      expect(await ledger.claim(claimOf("db-backup", T0 + 1000, { work: "w1.0" }))).toBeDefined();
+      expect(await ledger.claim(claimOf("other", T0, { work: "w2.0" }))).toBeDefined();
+      // Claims that carry no work are keyed by the job alone.
+      expect(await ledger.claim(claimOf("plain", T0))).toBeDefined();
+      expect(await ledger.claim(claimOf("plain-too", T0))).toBeDefined();
+    });
+
+    it("forgets a pruned fire's work with its record", async () => {
+      await ledger.recordNotRun({
+        job: "x",
+        scheduledAtMs: T0 - 10_000,
+        state: "missed",
+        reason: "r",
+        trigger: "schedule",
+      });
+      const claim = (await ledger.claim(claimOf("backup", T0, { work: "w1.0" })))!;
+      await ledger.finish(claim, {
+        state: "succeeded",
+        finishedAtMs: T0 + 5,
+        attempts: 1,
+        exitCode: 0,
+        signal: null,
+        durationMs: 5,
+      });
+      expect(await ledger.prune(T0 + 1)).toBe(2);
+      expect(await ledger.claim(claimOf("renamed", T0, { work: "w1.0" }))).toBeDefined();
+    });
+
     it("keeps times in whole milliseconds, whatever fractions the clock gives", async () => {
       nowMs = T0 + 0.6;
       const claim = (await ledger.claim(claimOf("a", T0 + 1000.4, { leaseMs: 10.2 })))!;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Claim, ClaimRequest } from "../../src/ledger/ledger.js";
+import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from "../../src/ledger/migrations/postgres.js";
 import {
   LedgerSchemaError,
   PostgresLedger,
@@ -175,6 +176,26 @@ describe.skipIf(POSTGRES_MISSING)(`the PostgreSQL ledger${POSTGRES_SKIPPED}`, ()
       ["backup", 5_000, false],
       ["report", 7_000, true],
     ]);
+  });
+
+  it("upgrades a database of the first schema in place, keeping its records", async () => {
+    const database = await server.createDatabase();
+    await server.query(database, POSTGRES_MIGRATIONS.find((migration) => migration.version === 1)!.sql);
+    await server.query(database, "INSERT INTO tdefer.meta (key, value) VALUES ('schema_version', '1')");
+    await server.query(
+      database,
+      `INSERT INTO tdefer.runs (schedule, job, scheduled_at, state, fence) VALUES ('nightly', 'backup', 1, 'succeeded', 1)`,
+    );
+    const ledger = await PostgresLedger.open(server.url(database), {
+      schedule: "nightly",
+      callLater: realCallLater,
+    });
+    opened.push(ledger);
+    expect((await ledger.get({ job: "backup", scheduledAtMs: 1 }))?.state).toBe("succeeded");
+    await claimed(ledger, fire(0, 2, { work: "w.0" }));
+    expect(await ledger.claim(fire(1, 2, { job: "renamed", work: "w.0" }))).toBeUndefined();
+    const [meta] = await server.query(database, "SELECT value FROM tdefer.meta WHERE key = 'schema_version'");
+    expect(meta!.value).toBe(String(POSTGRES_SCHEMA_VERSION));
   });
 
   it("refuses a schema newer than it knows", async () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/ledger/ledger.js";
+import { SQLITE_MIGRATIONS } from "../../src/ledger/migrations/sqlite.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { describeLedgerContract } from "./contract.js";
 
@@ -84,7 +85,27 @@ describe("SqliteLedger on disk", () => {
     db.prepare("UPDATE meta SET value = 99 WHERE key = 'schema_version'").run();
     db.close();
     const error = catchError(() => openSqliteLedger(path, { schedule: "nightly", now }));
-    expect(error.message).toBe(`the ledger ${path} has schema version 99, newer than this tdefer knows (1)`);
+    expect(error.message).toBe(`the ledger ${path} has schema version 99, newer than this tdefer knows (2)`);
+  });
+
+  it("upgrades a ledger written by the first schema, keeping its records", () => {
+    const path = join(folder, "schema-1.db");
+    const old = new Database(path);
+    old.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT");
+    old.exec(SQLITE_MIGRATIONS.find((migration) => migration.version === 1)!.sql);
+    old.exec("INSERT INTO meta (key, value) VALUES ('schema_version', 1)");
+    old.exec(`INSERT INTO runs (schedule, job, scheduled_at, state, fence, trigger)
+              VALUES ('nightly', 'backup', 1, 'succeeded', 1, 'schedule')`);
+    old.close();
+    const ledger = openSqliteLedger(path, { schedule: "nightly", now });
+    expect(ledger.get({ job: "backup", scheduledAtMs: 1 })?.state).toBe("succeeded");
+    const claim = { trigger: "schedule", runId: "r", owner: "h:1", leaseMs: 1, work: "w.0" } as const;
+    expect(ledger.claim({ job: "backup", scheduledAtMs: 2, ...claim })).toBeDefined();
+    expect(ledger.claim({ job: "renamed", scheduledAtMs: 2, ...claim })).toBeUndefined();
+    ledger.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(2);
+    db.close();
   });
 
   it("says the ledger is locked when another process holds its write lock", () => {

@@ -146,6 +146,52 @@ describe("the scheduler with a ledger", () => {
     ]);
   });
 
+  describe("a reload that renames a job while replicas share the ledger", () => {
+    const backupAs = (name: string) =>
+      hourly(name, { command: { kind: "shell", script: "pg_dump app", shell: "/bin/sh" } });
+
+    it("runs the fire once, under whichever name claimed it first", async () => {
+      const clock = new VirtualClock(T0 + 30 * MINUTE);
+      const ledger = new MemoryLedger("s", () => clock.wallNow());
+      const renamed = processOn(clock, ledger, { owner: "a:1", shared: true });
+      const notYet = processOn(clock, ledger, { owner: "b:2", shared: true });
+      await started(scheduleOf([backupAs("backup")]), renamed);
+      await started(scheduleOf([backupAs("backup")]), notYet);
+      renamed.scheduler.reload(scheduleOf([backupAs("db-backup")]));
+      clock.advance(30 * MINUTE);
+      await settle();
+      // The one not renamed yet armed first here, so it won; the other skipped the fire under the new name.
+      expect([...renamed.runs, ...notYet.runs].map((run) => run.job)).toEqual(["backup"]);
+      expect(renamed.events.find((e) => e.event === "skipped")).toMatchObject({
+        job: "db-backup",
+        reason: expect.stringContaining("claimed elsewhere"),
+      });
+      // Once both have reloaded, the next fire runs once too, under the new name.
+      notYet.scheduler.reload(scheduleOf([backupAs("db-backup")]));
+      notYet.runs[0]!.finish();
+      clock.advance(HOUR);
+      await settle();
+      expect([...renamed.runs, ...notYet.runs]).toHaveLength(2);
+      expect(await history(ledger)).toEqual([
+        { at: 2, state: "running", trigger: "schedule" },
+        { at: 1, state: "succeeded", trigger: "schedule" },
+      ]);
+    });
+
+    it("still runs two identical jobs of one file, each once", async () => {
+      const clock = new VirtualClock(T0 + 30 * MINUTE);
+      const ledger = new MemoryLedger("s", () => clock.wallNow());
+      const a = processOn(clock, ledger, { owner: "a:1", shared: true });
+      const b = processOn(clock, ledger, { owner: "b:2", shared: true });
+      const twins = scheduleOf([backupAs("backup"), backupAs("backup-again")]);
+      await started(twins, a);
+      await started(twins, b);
+      clock.advance(30 * MINUTE);
+      await settle();
+      expect([...a.runs, ...b.runs].map((run) => run.job).sort()).toEqual(["backup", "backup-again"]);
+    });
+  });
+
   it("renews the lease every third of it while the run goes", async () => {
     const clock = new VirtualClock(T0 + 30 * MINUTE);
     const ledger = new MemoryLedger("s", () => clock.wallNow());

@@ -59,6 +59,16 @@ CREATE TABLE IF NOT EXISTS tdefer.jobs (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `
+-- A fire is also unique by its work (command and trigger): a job renamed on one replica before another is still
+-- one fire. Null for records that are not claims.
+ALTER TABLE tdefer.runs ADD COLUMN IF NOT EXISTS work text;
+CREATE UNIQUE INDEX IF NOT EXISTS runs_same_work ON tdefer.runs (schedule, work, scheduled_at)
+  WHERE work IS NOT NULL;
+`,
+  },
 ];
 
 /** The newest schema this code knows. */

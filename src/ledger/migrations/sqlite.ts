@@ -51,6 +51,15 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('last_fence', 0);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- A fire is also unique by its work (command and trigger): the same contract as PostgreSQL's, where a job
+      -- renamed on one replica before another is still one fire. Null for records that are not claims.
+      ALTER TABLE runs ADD COLUMN work TEXT;
+      CREATE UNIQUE INDEX runs_same_work ON runs (schedule, work, scheduled_at) WHERE work IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SQLITE_SCHEMA = SQLITE_MIGRATIONS.at(-1)!.version;
