@@ -1,3 +1,31 @@
+/** The exit status of a failure at run time: a daemon that does not answer, a job that had to be killed. */
+export const EXIT_FAILURE = 1;
+/** The exit status of a usage error: an unknown command or option, a wrong argument. */
+export const EXIT_USAGE = 2;
+/** The exit status of an invalid or unreadable schedule file or ledger (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
+/**
+ * A mistake the user can fix, which ends a command: `exitCode` is the process's exit status for it, and
+ * report() the lines for stderr (never a stack trace). The CLI turns it into the exit status in one place,
+ * `main`; every error that is not one of these is a bug.
+ */
+export class UserError extends Error {
+  override name = "UserError";
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** What stderr shows; `outcome` says what happened because of the mistake. */
+  report(_outcome?: string): string {
+    return this.message === "" ? "" : `${this.message}\n`;
+  }
+}
+
 /** A user mistake found by a parser: the message says what is wrong; `hint`, when there is one, how to fix it. */
 export class HintedError extends Error {
   readonly hint?: string;
@@ -29,9 +57,27 @@ export function formatProblem(problem: ScheduleProblem): string {
 }
 
 /** Every mistake found in a schedule file, all at once. Nothing runs from a file that has any. */
-export class ScheduleErrors extends Error {
+export class ScheduleErrors extends UserError {
   override name = "ScheduleErrors";
   constructor(readonly problems: readonly ScheduleProblem[]) {
-    super(problems.map(formatProblem).join("\n"));
+    super(problems.map(formatProblem).join("\n"), EXIT_CONFIG);
+  }
+
+  /** Every problem, then how many there were and `outcome`. */
+  override report(outcome = "nothing was started"): string {
+    const count = this.problems.length;
+    return `${this.message}\n${count} problem${count === 1 ? "" : "s"} in ${this.problems[0]?.file}; ${outcome}\n`;
+  }
+}
+
+/** The schedule file cannot be found or read, or is refused before parsing: a configuration problem. */
+export class ScheduleFileError extends UserError {
+  override name = "ScheduleFileError";
+  constructor(message: string) {
+    super(message, EXIT_CONFIG);
+  }
+
+  override report(): string {
+    return `tdefer: ${this.message}\n`;
   }
 }

@@ -13,7 +13,7 @@ const mayImport: Record<string, readonly string[]> = {
   ops: ["scheduler", "ledger", "log/events", "clock", "schedule/types"],
   scheduler: ["clock", "schedule", "ledger", "log/events"],
   runner: ["clock", "log/events"],
-  ledger: ["schedule/types"],
+  ledger: ["schedule/types", "errors"],
   schedule: ["errors"],
   clock: [],
   log: [],

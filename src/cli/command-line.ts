@@ -119,7 +119,7 @@ function systemFormatOption(): Option {
 const DEFAULT_HTTP_ADDRESS = "127.0.0.1:9780";
 
 /** Adds run, status, trigger, check, next, schema and import; each loads its module when it runs. */
-export function addCommands(program: Command, io: CliIO): void {
+export function addCommands(program: Command, io: CliIO, exitWith: (status: number) => void): void {
   program
     .command("run")
     .description("run the schedule: every job on one event loop, output streamed line by line")
@@ -149,8 +149,11 @@ export function addCommands(program: Command, io: CliIO): void {
       "the token HTTP clients must send (Authorization: Bearer TOKEN); required off loopback",
     )
     .action(async (file: string | undefined, options: RunOptions) => {
-      const { runCommand } = await import("./commands/run.js");
-      await runCommand(file, options, io);
+      const [{ runCommand }, { processShell }] = await Promise.all([
+        import("./commands/run.js"),
+        import("./process-shell.js"),
+      ]);
+      exitWith(await runCommand(file, options, processShell(io)));
     });
 
   program
@@ -161,7 +164,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .option("--json", "print the API's jobs and recent failures as JSON")
     .action(async (options: StatusOptions) => {
       const { statusCommand } = await import("./commands/status.js");
-      await statusCommand(options, io);
+      exitWith(await statusCommand(options, io));
     });
 
   program
@@ -176,8 +179,11 @@ export function addCommands(program: Command, io: CliIO): void {
     .addOption(crontabOption())
     .addOption(systemFormatOption())
     .action(async (name: string, file: string | undefined, options: TriggerOptions) => {
-      const { triggerCommand } = await import("./commands/trigger.js");
-      await triggerCommand(name, file, options, io);
+      const [{ triggerCommand }, { processShell }] = await Promise.all([
+        import("./commands/trigger.js"),
+        import("./process-shell.js"),
+      ]);
+      exitWith(await triggerCommand(name, file, options, processShell(io)));
     });
 
   program
@@ -190,7 +196,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .addOption(systemFormatOption())
     .action(async (file: string | undefined, options: CheckOptions) => {
       const { checkCommand } = await import("./commands/check.js");
-      await checkCommand(file, options, io);
+      exitWith(await checkCommand(file, options, io));
     });
 
   program
@@ -205,7 +211,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .addOption(stateOption())
     .action(async (jobs: string[], options: HistoryOptions) => {
       const { historyCommand } = await import("./commands/history.js");
-      await historyCommand(jobs, options, io);
+      exitWith(await historyCommand(jobs, options, io));
     });
 
   program
@@ -226,7 +232,7 @@ export function addCommands(program: Command, io: CliIO): void {
     .addOption(systemFormatOption())
     .action(async (file: string | undefined, options: NextOptions) => {
       const { nextCommand } = await import("./commands/next.js");
-      nextCommand(file, options, io);
+      exitWith(await nextCommand(file, options, io));
     });
 
   program
@@ -251,6 +257,6 @@ export function addCommands(program: Command, io: CliIO): void {
     .option("--name <name>", "what to call the crontab in comments and messages (default: the file as given)")
     .action(async (file: string, options: ImportCrontabOptions) => {
       const { importCrontabCommand } = await import("./commands/import.js");
-      importCrontabCommand(file, options, io);
+      exitWith(await importCrontabCommand(file, options, io));
     });
 }

@@ -1,8 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { cosmiconfigSync } from "cosmiconfig";
-import { ScheduleErrors } from "../errors.js";
-import { LedgerError } from "../ledger/ledger.js";
+import { ScheduleFileError, UserError } from "../errors.js";
 import type { Schedule } from "../schedule/types.js";
 import { loadScheduleText, type ValidateOptions } from "../schedule/validate.js";
 import { systemZone } from "../schedule/zone.js";
@@ -20,11 +19,6 @@ export const SEARCH_PLACES = [
 
 /** A schedule file larger than this is refused before it is read (no schedule needs 4 MiB). */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
-
-/** The file could not be found or read: a configuration problem (exit 78), not a bug. */
-export class ScheduleFileError extends Error {
-  override name = "ScheduleFileError";
-}
 
 /** The schedule file to use: the one given, or the first found by cosmiconfig's search. */
 export function findScheduleFile(given: string | undefined, cwd = process.cwd()): string {
@@ -192,42 +186,8 @@ function isFlowChar(c: number): boolean {
   return c === 44 || c === 91 || c === 93 || c === 123 || c === 125 || c === 58;
 }
 
-/** Exit status for an invalid or missing schedule file (sysexits EX_CONFIG). */
-export const EX_CONFIG = 78;
-
-/** The lines reportConfigError would print, for the log of a refused reload. */
+/** The lines a refused reload logs: the problems and what happens because of them. */
 export function configErrorLines(error: unknown): string[] {
-  const lines: string[] = [];
-  reportConfigError(
-    error,
-    { write: (text: string) => lines.push(...text.trimEnd().split("\n")) },
-    "the running schedule stays",
-  );
-  return lines;
-}
-
-/**
- * Prints a configuration problem to stderr and returns the exit status for it, or rethrows a bug. `outcome`
- * ends the count line: what happened because of the problems.
- */
-export function reportConfigError(
-  error: unknown,
-  stderr: { write(text: string): unknown },
-  outcome = "nothing was started",
-): number {
-  if (error instanceof ScheduleErrors) {
-    stderr.write(`${error.message}\n`);
-    const count = error.problems.length;
-    stderr.write(`${count} problem${count === 1 ? "" : "s"} in ${error.problems[0]?.file}; ${outcome}\n`);
-    return EX_CONFIG;
-  }
-  if (error instanceof ScheduleFileError) {
-    stderr.write(`tdefer: ${error.message}\n`);
-    return EX_CONFIG;
-  }
-  if (error instanceof LedgerError) {
-    stderr.write(`tdefer: ${error.message}\n  hint: ${error.hint}\n`);
-    return EX_CONFIG;
-  }
-  throw error;
+  if (!(error instanceof UserError)) throw error;
+  return error.report("the running schedule stays").trimEnd().split("\n");
 }

@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import { ScheduleFileError } from "../errors.js";
 import { type CrontabOptions, isSystemCrontabPath, loadCrontabText } from "../schedule/crontab.js";
 import type { Schedule } from "../schedule/types.js";
 import type { ValidateOptions } from "../schedule/validate.js";
 import { systemZone } from "../schedule/zone.js";
-import { findScheduleFile, loadScheduleFile, ScheduleFileError } from "./config.js";
+import { findScheduleFile, loadScheduleFile } from "./config.js";
 import { lookupUser } from "./identity.js";
 
 /** A crontab larger than this is refused before it is read (cron's own tables are a few kB). */

@@ -1,37 +1,38 @@
-import type { Reactor } from "../clock/reactor.js";
+import type { WallClock } from "../clock/clock.js";
 import type { FinishUpdate, OutputTail } from "../ledger/ledger.js";
-import { nodeSpawner } from "../runner/node-spawner.js";
-import type { ProcessGroups } from "../runner/process-groups.js";
 import { type RunHandle, type RunResult, type RunSpec, runJob } from "../runner/run-job.js";
+import type { Spawner } from "../runner/spawner.js";
 import type { JobSpec } from "../schedule/types.js";
 import { lookupUser, resolveId } from "./identity.js";
 import type { LogOutput } from "./log-output.js";
+import type { ProcessGroupTracker } from "./shell.js";
 
-/** Starts one run of a job on the real clock and spawner, logging to `log` (for `run` and `trigger`). */
+/** Starts one run of a job on the command's clock and spawner, logging to `log` (for `run` and `trigger`). */
 export function startJobRun(
   job: JobSpec,
   context: RunIdentity,
   deps: {
-    readonly reactor: Reactor;
+    readonly clock: WallClock;
+    readonly spawner: Spawner;
     readonly log: LogOutput;
     readonly env: NodeJS.ProcessEnv;
     /** Keeps the last lines of the run's output, for its ledger record. */
     readonly tail?: OutputTail;
     /** Remembers the run's process group until it is empty, so a stop can end what the run left behind. */
-    readonly groups?: ProcessGroups;
+    readonly groups?: ProcessGroupTracker;
   },
 ): RunHandle {
-  const { reactor, log, tail, groups } = deps;
+  const { clock, spawner, log, tail, groups } = deps;
   return runJob(runSpecOf(job, context, deps.env), {
-    clock: reactor,
-    spawner: groups ? groups.tracking(nodeSpawner, job.killSignal) : nodeSpawner,
+    clock,
+    spawner: groups ? groups.tracking(spawner, job.killSignal) : spawner,
     emit: tail
       ? (event) => {
           if (event.event === "output") tail.push(event.line);
           log.emit(event);
         }
       : (event) => log.emit(event),
-    wallNow: () => reactor.wallNow(),
+    wallNow: () => clock.wallNow(),
     writable: log.backpressure,
   });
 }

@@ -1,10 +1,16 @@
+import type { SignalSource } from "./shell.js";
+
 /**
  * While `run` or `trigger` has jobs going, an exception nobody caught (a bug in reload, in formatting, in
  * logging) must not end the process and leave its jobs running without a parent. This says so on stderr and
  * calls `stop` (a drain, as on SIGTERM; a second failure calls it again, which skips the grace); the command
  * then exits 1. Returns the function that removes the handler.
  */
-export function stopOnInternalError(stderr: { write(text: string): unknown }, stop: () => void): () => void {
+export function stopOnInternalError(
+  stderr: { write(text: string): unknown },
+  stop: () => void,
+  signals: SignalSource,
+): () => void {
   let reported = false;
   const onError = (error: unknown): void => {
     // Said once only: when stderr itself is what fails (its reader is gone), each write would raise
@@ -22,15 +28,10 @@ export function stopOnInternalError(stderr: { write(text: string): unknown }, st
       stop();
     } catch (stopError) {
       // Nothing more can be done from here; leave the process to Node's own handling.
-      process.off("uncaughtException", onError);
-      process.off("unhandledRejection", onError);
+      remove();
       throw stopError;
     }
   };
-  process.on("uncaughtException", onError);
-  process.on("unhandledRejection", onError);
-  return () => {
-    process.off("uncaughtException", onError);
-    process.off("unhandledRejection", onError);
-  };
+  const remove = signals.onUncaught(onError);
+  return remove;
 }

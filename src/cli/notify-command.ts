@@ -1,6 +1,6 @@
 import type { Clock } from "../clock/clock.js";
 import type { RunNotifyCommand } from "../ops/notify.js";
-import { nodeSpawner } from "../runner/node-spawner.js";
+import type { Spawner } from "../runner/spawner.js";
 
 const DETAIL_CHARS = 300;
 
@@ -9,14 +9,18 @@ const DETAIL_CHARS = 300;
  * TDEFER_* values; killed (its whole process group) after its timeout. Its output is read, and its end kept
  * for the warning when it fails.
  */
-export function notifyCommandRunner(clock: Clock, baseEnv: NodeJS.ProcessEnv): RunNotifyCommand {
+export function notifyCommandRunner(
+  clock: Clock,
+  spawner: Spawner,
+  baseEnv: NodeJS.ProcessEnv,
+): RunNotifyCommand {
   return (command, options) =>
     new Promise((resolve) => {
       const [file, ...args] = command.kind === "shell" ? [command.shell, "-c", command.script] : command.argv;
       const env: Record<string, string> = {};
       for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined) env[key] = value;
       Object.assign(env, options.env);
-      const child = nodeSpawner.spawn({ file, args, cwd: options.cwd, env, stdin: options.stdin });
+      const child = spawner.spawn({ file, args, cwd: options.cwd, env, stdin: options.stdin });
       let tail = "";
       const keep = (chunk: Buffer) => {
         tail = (tail + chunk.toString("utf8")).slice(-DETAIL_CHARS);

@@ -22,14 +22,3 @@ export const STOP_SIGNALS: readonly NodeJS.Signals[] = (
     "SIGSTKFLT",
   ] as const
 ).filter((name) => name in constants.signals);
-
-/** Calls `stop(signal)` on each of `signals`; returns the function that removes the listeners. */
-export function onStopSignals(
-  stop: (signal: NodeJS.Signals) => void,
-  signals: readonly NodeJS.Signals[] = STOP_SIGNALS,
-): () => void {
-  for (const signal of signals) process.on(signal, stop);
-  return () => {
-    for (const signal of signals) process.off(signal, stop);
-  };
-}

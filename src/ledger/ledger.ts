@@ -3,6 +3,7 @@
 // the status page and metrics read it. Implementations: sqlite.ts (one machine), memory.ts (unit tests only), and
 // any other store (PostgreSQL) that keeps the same contract.
 
+import { EXIT_CONFIG, UserError } from "../errors.js";
 import type { OverlapPolicy } from "../schedule/types.js";
 
 /**
@@ -254,7 +255,7 @@ export function whenReady<T>(
 }
 
 /** The ledger cannot be used: why, where, and what to do about it (tdefer exits 78 at start). */
-export class LedgerError extends Error {
+export class LedgerError extends UserError {
   constructor(
     /** Where the ledger is (a path, or a URL without its password). */
     readonly location: string,
@@ -262,8 +263,12 @@ export class LedgerError extends Error {
     readonly hint: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, EXIT_CONFIG, options);
     this.name = "LedgerError";
+  }
+
+  override report(): string {
+    return `tdefer: ${this.message}\n  hint: ${this.hint}\n`;
   }
 }
 

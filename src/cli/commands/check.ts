@@ -1,4 +1,4 @@
-import { ScheduleErrors, type ScheduleProblem } from "../../errors.js";
+import { ScheduleErrors, ScheduleFileError, type ScheduleProblem } from "../../errors.js";
 import { cronInWords } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
 import type { JobSpec, Schedule } from "../../schedule/types.js";
@@ -6,7 +6,6 @@ import { formatInZone } from "../../schedule/zone.js";
 import { previewFires } from "../../scheduler/preview.js";
 import { describeTrigger } from "../../scheduler/scheduler.js";
 import type { CheckOptions } from "../command-line.js";
-import { reportConfigError, ScheduleFileError } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 import { describeState, type StateSelection, scheduleName, selectState } from "../state.js";
@@ -17,7 +16,7 @@ export async function checkCommand(
   file: string | undefined,
   options: CheckOptions,
   io: CliIO,
-): Promise<void> {
+): Promise<number> {
   endQuietlyOnClosedPipe(io.stdout);
   let path: string | undefined;
   try {
@@ -34,13 +33,14 @@ export async function checkCommand(
     });
     const summary = { ...summarise(schedule, nowMs, state), ...(await ledgerAnswer(state)) };
     io.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, nowMs));
+    return 0;
   } catch (error) {
     const problems = options.json ? problemsOf(error, path) : undefined;
     if (problems) {
       const invalid = { valid: false, file: path ?? null, problems, warnings: [] };
       io.stdout.write(`${JSON.stringify(invalid, null, 2)}\n`);
     }
-    io.setExitCode(reportConfigError(error, io.stderr));
+    throw error;
   }
 }
 

@@ -1,17 +1,18 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { EXIT_USAGE, UserError } from "../../errors.js";
 import { LedgerError, type RunRecord } from "../../ledger/ledger.js";
 import { humanDuration } from "../../log/time.js";
 import { parseDuration } from "../../schedule/duration.js";
 import type { JobSpec, Schedule } from "../../schedule/types.js";
 import { formatInZone, resolveWallTime } from "../../schedule/zone.js";
 import type { HistoryOptions } from "../command-line.js";
-import { findScheduleFile, loadScheduleFile, reportConfigError } from "../config.js";
+import { findScheduleFile, loadScheduleFile } from "../config.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe } from "../io.js";
 import { openLedger, selectState } from "../state.js";
 
 /** `tdefer history`: the ledger's records, newest first. */
-export async function historyCommand(args: string[], options: HistoryOptions, io: CliIO): Promise<void> {
+export async function historyCommand(args: string[], options: HistoryOptions, io: CliIO): Promise<number> {
   endQuietlyOnClosedPipe(io.stdout);
   const jobs = [...args];
   let file = options.file;
@@ -20,73 +21,63 @@ export async function historyCommand(args: string[], options: HistoryOptions, io
   if (fileIndex >= 0) file = jobs.splice(fileIndex, 1)[0];
   let records: readonly RunRecord[];
   let schedule: Schedule;
+  schedule = loadScheduleFile(findScheduleFile(file, io.cwd), { warnings: false });
+  const unknown = jobs.filter((name) => !schedule.jobs.some((job) => job.name === name));
+  if (unknown.length > 0) {
+    throw usage(
+      `no job named ${unknown.join(", ")} in ${schedule.file}; its jobs: ${schedule.jobs.map((job) => job.name).join(", ")}`,
+    );
+  }
+  let sinceMs: number | undefined;
+  if (options.since !== undefined) {
+    sinceMs = parseSince(options.since, schedule.zone, io.nowMs());
+    if (sinceMs === undefined) {
+      throw usage(
+        `--since ${JSON.stringify(options.since)} is neither a duration (6h, 2d) nor a time (2026-12-01 09:00)`,
+      );
+    }
+  }
+  const selection = selectState(schedule, {
+    ...(options.state !== undefined ? { flag: options.state } : {}),
+    env: io.env,
+    cwd: io.cwd,
+  });
+  if (selection.kind === "none") throw usage("--state none keeps no history");
+  const ledger = (await openLedger(selection, schedule, {
+    now: io.nowMs,
+    mustExist: true,
+    mustAnswer: true,
+  }))!;
   try {
-    schedule = loadScheduleFile(findScheduleFile(file, io.cwd), { warnings: false });
-    const unknown = jobs.filter((name) => !schedule.jobs.some((job) => job.name === name));
-    if (unknown.length > 0) {
-      io.stderr.write(
-        `tdefer history: no job named ${unknown.join(", ")} in ${schedule.file}; its jobs: ${schedule.jobs.map((job) => job.name).join(", ")}\n`,
-      );
-      io.setExitCode(2);
-      return;
-    }
-    let sinceMs: number | undefined;
-    if (options.since !== undefined) {
-      sinceMs = parseSince(options.since, schedule.zone, io.nowMs());
-      if (sinceMs === undefined) {
-        io.stderr.write(
-          `tdefer history: --since ${JSON.stringify(options.since)} is neither a duration (6h, 2d) nor a time (2026-12-01 09:00)\n`,
-        );
-        io.setExitCode(2);
-        return;
-      }
-    }
-    const selection = selectState(schedule, {
-      ...(options.state !== undefined ? { flag: options.state } : {}),
-      env: io.env,
-      cwd: io.cwd,
+    records = await ledger.history({
+      jobs,
+      limit: options.count,
+      ...(sinceMs !== undefined ? { sinceMs } : {}),
+      ...(options.failed ? { failedOnly: true } : {}),
     });
-    if (selection.kind === "none") {
-      io.stderr.write("tdefer history: --state none keeps no history\n");
-      io.setExitCode(2);
-      return;
-    }
-    const ledger = (await openLedger(selection, schedule, {
-      now: io.nowMs,
-      mustExist: true,
-      mustAnswer: true,
-    }))!;
-    try {
-      records = await ledger.history({
-        jobs,
-        limit: options.count,
-        ...(sinceMs !== undefined ? { sinceMs } : {}),
-        ...(options.failed ? { failedOnly: true } : {}),
-      });
-    } catch (error) {
-      throw new LedgerError(
-        ledger.location,
-        `reading the history failed: ${(error as Error).message}`,
-        "check that the ledger's database answers (tdefer check)",
-      );
-    } finally {
-      await ledger.close();
-    }
   } catch (error) {
-    io.setExitCode(reportConfigError(error, io.stderr));
-    return;
+    throw new LedgerError(
+      ledger.location,
+      `reading the history failed: ${(error as Error).message}`,
+      "check that the ledger's database answers (tdefer check)",
+    );
+  } finally {
+    await ledger.close();
   }
   if (options.json) {
     io.stdout.write(records.map((record) => `${JSON.stringify(jsonOf(record))}\n`).join(""));
-    return;
+    return 0;
   }
   if (records.length === 0) {
     io.stdout.write("no records\n");
-    return;
+    return 0;
   }
   const zones = new Map(schedule.jobs.map((job) => [job.name, zoneOf(job, schedule)]));
   io.stdout.write(`${table(records, (job) => zones.get(job) ?? schedule.zone)}\n`);
+  return 0;
 }
+
+const usage = (message: string) => new UserError(`tdefer history: ${message}`, EXIT_USAGE);
 
 function isFile(path: string): boolean {
   try {

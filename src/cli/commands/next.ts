@@ -1,4 +1,4 @@
-import { ScheduleErrors } from "../../errors.js";
+import { EXIT_USAGE, ScheduleErrors, UserError } from "../../errors.js";
 import { cronInWords } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
 import type { Schedule } from "../../schedule/types.js";
@@ -6,52 +6,42 @@ import { loadScheduleText } from "../../schedule/validate.js";
 import { formatInZone, isValidZone, resolveWallTime, systemZone } from "../../schedule/zone.js";
 import { type PreviewFire, previewFires } from "../../scheduler/preview.js";
 import type { NextOptions } from "../command-line.js";
-import { reportConfigError } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 
 /** `tdefer next`: the upcoming fires of the file (or of one --cron expression), merged in time order. */
-export function nextCommand(file: string | undefined, options: NextOptions, io: CliIO): void {
+export function nextCommand(file: string | undefined, options: NextOptions, io: CliIO): number {
   endQuietlyOnClosedPipe(io.stdout);
-  try {
-    if (options.cron !== undefined && file !== undefined)
-      throw usage(
-        `--cron previews one expression without a file, but ${file} was given too: leave out one of the two`,
-      );
-    if (options.tz !== undefined && options.cron === undefined && !options.from && !options.until)
-      throw usage(
-        "--tz sets the zone of --cron and of --from/--until times; each job of a file fires in its own zone (`timezone:` in the file)",
-      );
-    const zone = options.tz ?? systemZone();
-    if (options.tz && !isValidZone(options.tz)) throw usage(`unknown time zone "${options.tz}"`);
-    const fromMs = options.from ? parseTime(options.from, zone, "--from", io.nowMs()) : io.nowMs();
-    const untilMs = options.until ? parseTime(options.until, zone, "--until", io.nowMs()) : undefined;
-    const schedule = options.cron
-      ? cronOnly(options.cron, zone, fromMs)
-      : loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs: fromMs, warnings: false });
-    const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
-    if (unknown.length > 0)
-      throw usage(
-        `no job named ${unknown.join(", ")} in ${schedule.file}; its jobs: ${schedule.jobs.map((job) => job.name).join(", ")}`,
-      );
-    const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });
-    io.stdout.write(
-      options.json
-        ? `${JSON.stringify(fires.map(toJson), null, 2)}\n`
-        : table(fires, fromMs) + cronLegend(schedule, fires, fromMs),
+  if (options.cron !== undefined && file !== undefined)
+    throw usage(
+      `--cron previews one expression without a file, but ${file} was given too: leave out one of the two`,
     );
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`tdefer next: ${error.message}\n`);
-      io.setExitCode(2);
-      return;
-    }
-    io.setExitCode(reportConfigError(error, io.stderr));
-  }
+  if (options.tz !== undefined && options.cron === undefined && !options.from && !options.until)
+    throw usage(
+      "--tz sets the zone of --cron and of --from/--until times; each job of a file fires in its own zone (`timezone:` in the file)",
+    );
+  const zone = options.tz ?? systemZone();
+  if (options.tz && !isValidZone(options.tz)) throw usage(`unknown time zone "${options.tz}"`);
+  const fromMs = options.from ? parseTime(options.from, zone, "--from", io.nowMs()) : io.nowMs();
+  const untilMs = options.until ? parseTime(options.until, zone, "--until", io.nowMs()) : undefined;
+  const schedule = options.cron
+    ? cronOnly(options.cron, zone, fromMs)
+    : loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs: fromMs, warnings: false });
+  const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
+  if (unknown.length > 0)
+    throw usage(
+      `no job named ${unknown.join(", ")} in ${schedule.file}; its jobs: ${schedule.jobs.map((job) => job.name).join(", ")}`,
+    );
+  const fires = previewFires(schedule, { fromMs, untilMs, count: options.count, jobs: options.job });
+  io.stdout.write(
+    options.json
+      ? `${JSON.stringify(fires.map(toJson), null, 2)}\n`
+      : table(fires, fromMs) + cronLegend(schedule, fires, fromMs),
+  );
+  return 0;
 }
 
-class UsageError extends Error {}
-const usage = (message: string) => new UsageError(message);
+const usage = (message: string) => new UserError(`tdefer next: ${message}`, EXIT_USAGE);
 
 function parseTime(text: string, zone: string, flag: string, nowMs: number): number {
   if (text === "now") return nowMs;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { Reactor } from "../../clock/reactor.js";
+import type { DelayedCall, WallClock } from "../../clock/clock.js";
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_USAGE, UserError } from "../../errors.js";
 import { type Ledger, OutputTail, type RunRecord } from "../../ledger/ledger.js";
 import type { PostgresLedger } from "../../ledger/postgres.js";
 import type { LogEvent, LogEventInput } from "../../log/events.js";
@@ -10,19 +11,18 @@ import { DEFAULT_HTTP_ADDRESS, type HttpAddress, isLoopback, parseHttpAddress } 
 import type { Ops } from "../../ops/ops.js";
 import type { SystemdNotifier } from "../../ops/sd-notify.js";
 import type { JobControl } from "../../ops/view.js";
-import { ProcessGroups } from "../../runner/process-groups.js";
 import type { Schedule } from "../../schedule/types.js";
 import { watchClockSkew } from "../../scheduler/clock-skew.js";
 import { Scheduler } from "../../scheduler/scheduler.js";
 import type { RunOptions } from "../command-line.js";
-import { configErrorLines, reportConfigError } from "../config.js";
+import { configErrorLines } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
-import type { CliIO } from "../io.js";
 import { ledgerRecordOf, startJobRun } from "../job-run.js";
 import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
 import { notifyCommandRunner } from "../notify-command.js";
 import { warningEvent } from "../preflight.js";
+import type { ShellDeps } from "../shell.js";
 import {
   describeState,
   openLedger,
@@ -31,54 +31,47 @@ import {
   type StateSelection,
   selectState,
 } from "../state.js";
-import { onStopSignals } from "../stop-signals.js";
 import { checkRunnable } from "../trust.js";
 import { runningUid } from "../trusted-file.js";
 import { version } from "../version.js";
 
-/** `tdefer run`: reads, checks and runs the schedule; the exit status says how it ended. */
-export async function runCommand(file: string | undefined, options: RunOptions, io: CliIO): Promise<void> {
-  let schedule: Schedule;
-  let path: string;
-  let state: StateSelection;
+/**
+ * `tdefer run`: reads, checks and runs the schedule on the clock, spawner and signals of `deps` until it is
+ * stopped or has nothing left to do. Returns the exit status: 0 after a clean stop, 1 when a job had to be
+ * killed, the log failed or tdefer had an internal error; throws a UserError for a mistake in the input.
+ */
+export async function runCommand(
+  file: string | undefined,
+  options: RunOptions,
+  deps: ShellDeps,
+): Promise<number> {
+  const { io } = deps;
   let http: HttpSettings | undefined;
   try {
     http = httpSettingsOf(options);
   } catch (error) {
-    io.stderr.write(`tdefer run: ${(error as Error).message}\n`);
-    io.setExitCode(2);
-    return;
+    throw new UserError(`tdefer run: ${(error as Error).message}`, EXIT_USAGE);
   }
-  try {
-    path = schedulePath(file, options, io.cwd);
-    schedule = loadSchedule(path, options, { forRunning: true });
-    // What would only fail a fire is logged with the file's own warnings, as `check` shows it.
-    const preflightWarnings = checkRunnable(schedule, { env: io.env });
-    schedule = { ...schedule, warnings: [...schedule.warnings, ...preflightWarnings] };
-    state = selectState(schedule, {
-      ...(options.state !== undefined ? { flag: options.state } : {}),
-      env: io.env,
-      cwd: io.cwd,
-    });
-  } catch (error) {
-    io.setExitCode(reportConfigError(error, io.stderr));
-    return;
-  }
+  const path = schedulePath(file, options, io.cwd);
+  let schedule = loadSchedule(path, options, { forRunning: true, nowMs: io.nowMs() });
+  // What would only fail a fire is logged with the file's own warnings, as `check` shows it.
+  const preflightWarnings = checkRunnable(schedule, { env: io.env });
+  schedule = { ...schedule, warnings: [...schedule.warnings, ...preflightWarnings] };
+  const state = selectState(schedule, {
+    ...(options.state !== undefined ? { flag: options.state } : {}),
+    env: io.env,
+    cwd: io.cwd,
+  });
   if (http === undefined && schedule.http !== undefined) {
     try {
       http = httpSettingsOf({ ...options, http: schedule.http });
     } catch (error) {
-      io.stderr.write(`tdefer run: ${path}: http: ${(error as Error).message}\n`);
-      io.setExitCode(78);
-      return;
+      throw new UserError(`tdefer run: ${path}: http: ${(error as Error).message}`, EXIT_CONFIG);
     }
   }
-  if (http === undefined && options.httpTokenFile !== undefined) {
-    io.stderr.write("tdefer run: --http-token-file needs --http (or http: in the file)\n");
-    io.setExitCode(2);
-    return;
-  }
-  io.setExitCode(await runSchedule(schedule, path, state, options, http, io));
+  if (http === undefined && options.httpTokenFile !== undefined)
+    throw new UserError("tdefer run: --http-token-file needs --http (or http: in the file)", EXIT_USAGE);
+  return runSchedule(schedule, path, state, options, http, deps);
 }
 
 interface HttpSettings {
@@ -117,8 +110,9 @@ async function runSchedule(
   state: StateSelection,
   options: RunOptions,
   http: HttpSettings | undefined,
-  io: CliIO,
+  deps: ShellDeps,
 ): Promise<number> {
+  const { io } = deps;
   let stop: (signal: string) => void = () => {};
   let logFailed = false;
   const output = createLogOutput(io, options.logFormat, options.color, (error) => {
@@ -136,11 +130,13 @@ async function runSchedule(
     },
     emitAt: (event, timeMs) => log.emit({ timeMs, ...event } as LogEvent),
   };
-  const reactor = new Reactor({
-    onError: (error) =>
-      log.emitAt({ event: "error", level: "error", message: `internal error: ${String(error)}` }, Date.now()),
-  });
-  const groups = new ProcessGroups(reactor);
+  const reactor = deps.clock((error) =>
+    log.emitAt(
+      { event: "error", level: "error", message: `internal error: ${String(error)}` },
+      reactor.wallNow(),
+    ),
+  );
+  const groups = deps.processGroups(reactor);
   const emitNow = (event: LogEventInput) => log.emitAt(event, reactor.wallNow());
   let ledger: Ledger | undefined;
   // Replicas share a PostgreSQL ledger: every grids on the epoch, a fire never run unclaimed, lost runs looked for.
@@ -160,9 +156,9 @@ async function runSchedule(
     });
   } catch (error) {
     // A ledger that cannot be used is refused at start: never a silent run without memory.
-    reactor.close();
+    reactor.close?.();
     await log.close();
-    return reportConfigError(error, io.stderr);
+    throw error;
   }
   // systemd's notification variables are tdefer's, not its jobs' (sd_notify's unset_environment).
   const jobEnv: NodeJS.ProcessEnv = { ...io.env };
@@ -170,14 +166,21 @@ async function runSchedule(
   const scheduler = new Scheduler({
     clock: reactor,
     emit: (event) => log.emit(event),
-    ...(ledger ? { ledger, owner: ownerId(), ownerAlive: ownerMayBeAlive } : {}),
+    ...(ledger ? { ledger, owner: ownerId(deps.pid), ownerAlive: ownerMayBeAlive } : {}),
     ...(schedule.ledgerLeaseMs !== undefined ? { leaseMs: schedule.ledgerLeaseMs } : {}),
     ledgerDown: schedule.ledgerDown ?? (shared ? "skip" : "run"),
     sharedLedger: shared,
     everyAnchor: shared ? "epoch" : "start",
     startRun: (job, context) => {
       const tail = ledger ? new OutputTail() : undefined;
-      const run = startJobRun(job, context, { reactor, log, env: jobEnv, groups, ...(tail ? { tail } : {}) });
+      const run = startJobRun(job, context, {
+        clock: reactor,
+        spawner: deps.spawner,
+        log,
+        env: jobEnv,
+        groups,
+        ...(tail ? { tail } : {}),
+      });
       return {
         done: run.done.then((result) => ({
           killedHard: result.killedHard,
@@ -199,7 +202,7 @@ async function runSchedule(
       ...(ledger ? { history: ledgerHistory(ledger), ledgerHealth: () => ledgerProbe?.problem } : {}),
       formatEvent: formatJson,
       notify: {
-        runCommand: notifyCommandRunner(reactor, jobEnv),
+        runCommand: notifyCommandRunner(reactor, deps.spawner, jobEnv),
         host: hostname(),
         schedule: path,
         warn: (message, job) => emitNow({ event: "warning", level: "warn", job, message }),
@@ -226,11 +229,10 @@ async function runSchedule(
         url: `http://${bound.host.includes(":") ? `[${bound.host}]` : bound.host}:${bound.port}/`,
       });
     } catch (error) {
-      io.stderr.write(`tdefer run: ${(error as Error).message}\n`);
       await ops.close();
-      reactor.close();
+      reactor.close?.();
       await log.close();
-      return 1;
+      throw new UserError(`tdefer run: ${(error as Error).message}`, EXIT_FAILURE);
     }
   }
 
@@ -251,7 +253,7 @@ async function runSchedule(
           clock: reactor,
           control: scheduler,
           zone: schedule.zone,
-          watchdogMs: sd.watchdogIntervalMs(io.env, process.pid),
+          watchdogMs: sd.watchdogIntervalMs(io.env, deps.pid),
           wallNow: () => reactor.wallNow(),
         });
       }
@@ -305,7 +307,7 @@ async function runSchedule(
     if (stopping) return;
     systemd?.reloading();
     try {
-      const next = loadSchedule(path, options, { forRunning: true });
+      const next = loadSchedule(path, options, { forRunning: true, nowMs: reactor.wallNow() });
       const preflightWarnings = checkRunnable(next, { env: io.env });
       emitNow({ event: "reload_applied", level: "info", ...scheduler.reload(next) });
       for (const warning of preflightWarnings) emitNow(warningEvent(warning));
@@ -323,12 +325,16 @@ async function runSchedule(
     systemd?.ready();
   };
   let internalError = false;
-  const removeLastResort = stopOnInternalError(io.stderr, () => {
-    internalError = true;
-    stop("internal error");
-  });
-  const removeStopSignals = onStopSignals(stop);
-  process.on("SIGHUP", reload);
+  const removeLastResort = stopOnInternalError(
+    io.stderr,
+    () => {
+      internalError = true;
+      stop("internal error");
+    },
+    deps.signals,
+  );
+  const removeStopSignals = deps.signals.onStop(stop);
+  const removeReload = deps.signals.onReload(reload);
   const forTimer =
     options.for !== undefined ? reactor.callLater(options.for, () => stop("--for")) : undefined;
 
@@ -369,23 +375,23 @@ async function runSchedule(
   systemd?.close();
   if (forTimer?.active()) forTimer.cancel();
   removeStopSignals();
-  process.off("SIGHUP", reload);
+  removeReload();
   skewWatch?.stop();
   sharedLedger?.stopWaiting();
   await scheduler.ledgerSettled();
   await ledger?.close();
-  reactor.close();
+  reactor.close?.();
   await log.close();
   removeLastResort();
   // A log that could not be written is a runtime failure: the output it dropped is lost.
-  return result.killed > 0 || logFailed || internalError ? 1 : 0;
+  return result.killed > 0 || logFailed || internalError ? EXIT_FAILURE : 0;
 }
 
 /** Asks the ledger every 10 s whether it answers; `problem` says why not, undefined while it does. */
-function probeLedger(ledger: Ledger, reactor: Reactor): { problem: string | undefined; stop(): void } {
+function probeLedger(ledger: Ledger, reactor: WallClock): { problem: string | undefined; stop(): void } {
   const probe = {
     problem: undefined as string | undefined,
-    call: undefined as ReturnType<Reactor["callLater"]> | undefined,
+    call: undefined as DelayedCall | undefined,
     stopped: false,
     stop() {
       probe.stopped = true;

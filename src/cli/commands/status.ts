@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../../errors.js";
 import type { JobJson, RunJson } from "../../ops/api.js";
 import { parseHttpAddress } from "../../ops/http.js";
 import type { StatusOptions } from "../command-line.js";
@@ -7,11 +8,7 @@ import { type CliIO, columns, relativeTime } from "../io.js";
 const REQUEST_TIMEOUT_MS = 5_000;
 
 /** `tdefer status`: asks a running daemon's API and prints one screen; exit 1 when none answers. */
-export async function statusCommand(options: StatusOptions, io: CliIO): Promise<void> {
-  io.setExitCode(await showStatus(options, io));
-}
-
-async function showStatus(options: StatusOptions, io: CliIO): Promise<number> {
+export async function statusCommand(options: StatusOptions, io: CliIO): Promise<number> {
   let base: string;
   let token: string | undefined;
   try {
@@ -20,8 +17,7 @@ async function showStatus(options: StatusOptions, io: CliIO): Promise<number> {
     base = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
     if (options.httpTokenFile !== undefined) token = readFileSync(options.httpTokenFile, "utf8").trim();
   } catch (error) {
-    io.stderr.write(`tdefer status: ${(error as Error).message}\n`);
-    return 2;
+    throw new UserError(`tdefer status: ${(error as Error).message}`, EXIT_USAGE);
   }
   const get = async (path: string): Promise<{ status: number; body: unknown }> => {
     const response = await fetch(base + path, {
@@ -38,21 +34,22 @@ async function showStatus(options: StatusOptions, io: CliIO): Promise<number> {
     const jobsAnswer = await get("/api/v1/jobs");
     if (jobsAnswer.status !== 200) {
       const error = (jobsAnswer.body as { error?: string }).error ?? `HTTP ${jobsAnswer.status}`;
-      io.stderr.write(
-        `tdefer status: ${base} refused: ${error}${jobsAnswer.status === 401 ? " (give --http-token-file FILE)" : ""}\n`,
+      throw new UserError(
+        `tdefer status: ${base} refused: ${error}${jobsAnswer.status === 401 ? " (give --http-token-file FILE)" : ""}`,
+        EXIT_FAILURE,
       );
-      return 1;
     }
     jobs = (jobsAnswer.body as { jobs: JobJson[] }).jobs;
     runs = ((await get("/api/v1/runs?failed=true&limit=5")).body as { runs: RunJson[] }).runs;
     health = await get("/healthz");
     ready = await get("/readyz");
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    io.stderr.write(
-      `tdefer status: no tdefer answers at ${base} (${cause}); is one running with --http ${options.http}?\n`,
+    throw new UserError(
+      `tdefer status: no tdefer answers at ${base} (${cause}); is one running with --http ${options.http}?`,
+      EXIT_FAILURE,
     );
-    return 1;
   }
   if (options.json) {
     io.stdout.write(`${JSON.stringify({ jobs, failures: runs })}\n`);

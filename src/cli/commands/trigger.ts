@@ -1,91 +1,95 @@
 import { statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { resolve } from "node:path";
-import type { DelayedCall } from "../../clock/clock.js";
-import { Reactor } from "../../clock/reactor.js";
-import type { ScheduleProblem } from "../../errors.js";
+import type { DelayedCall, WallClock } from "../../clock/clock.js";
+import { EXIT_FAILURE, EXIT_USAGE, type ScheduleProblem, UserError } from "../../errors.js";
 import { type Awaitable, type Ledger, OutputTail } from "../../ledger/ledger.js";
-import { ProcessGroups } from "../../runner/process-groups.js";
 import type { RunResult } from "../../runner/run-job.js";
-import type { JobSpec, Schedule } from "../../schedule/types.js";
+import type { JobSpec } from "../../schedule/types.js";
 import { DEFAULT_LEASE_MS, defaultRunId } from "../../scheduler/scheduler.js";
 import type { TriggerOptions } from "../command-line.js";
-import { loadScheduleFile, reportConfigError } from "../config.js";
+import { loadScheduleFile } from "../config.js";
 import { loadSchedule, schedulePath } from "../crontab-source.js";
-import type { CliIO } from "../io.js";
 import { ledgerRecordOf, startJobRun } from "../job-run.js";
 import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
 import { warningEvent } from "../preflight.js";
-import { openLedger, ownerId, type StateSelection, selectState } from "../state.js";
-import { onStopSignals, STOP_SIGNALS } from "../stop-signals.js";
+import type { ShellDeps } from "../shell.js";
+import { openLedger, ownerId, selectState } from "../state.js";
 import { checkRunnable } from "../trust.js";
 import { runningUid } from "../trusted-file.js";
 
-/** `tdefer trigger`: runs one job now, in the foreground; exits with its status. */
+/**
+ * `tdefer trigger`: runs one job now, in the foreground, on the clock and spawner of `deps`; returns the job's
+ * exit status (128+n when signal n ended it, 127 when it could not start, 1 after an internal error).
+ */
 export async function triggerCommand(
   name: string,
   file: string | undefined,
   options: TriggerOptions,
-  io: CliIO,
-): Promise<void> {
-  let job: JobSpec | undefined;
-  let warnings: ScheduleProblem[] = [];
-  let schedule: Schedule;
-  let state: StateSelection;
-  if (file === undefined && options.crontab === undefined && isFile(resolve(io.cwd, name))) {
-    io.setExitCode(missingJobName(resolve(io.cwd, name), io));
-    return;
+  deps: ShellDeps,
+): Promise<number> {
+  const { io } = deps;
+  if (file === undefined && options.crontab === undefined && isFile(resolve(io.cwd, name)))
+    throw missingJobName(resolve(io.cwd, name));
+  const path = schedulePath(file, options, io.cwd);
+  const schedule = loadSchedule(path, options, { forRunning: true, warnings: false });
+  // Only the job that runs: another job's problem must not keep this one from running.
+  const warnings: ScheduleProblem[] = checkRunnable(schedule, { jobs: [name], env: io.env });
+  const job = schedule.jobs.find((candidate) => candidate.name === name);
+  if (!job) {
+    throw new UserError(
+      `tdefer trigger: no job named "${name}" in ${path}; its jobs: ${schedule.jobs.map((j) => j.name).join(", ")}`,
+      EXIT_USAGE,
+    );
   }
-  try {
-    const path = schedulePath(file, options, io.cwd);
-    schedule = loadSchedule(path, options, { forRunning: true, warnings: false });
-    // Only the job that runs: another job's problem must not keep this one from running.
-    warnings = checkRunnable(schedule, { jobs: [name], env: io.env });
-    job = schedule.jobs.find((candidate) => candidate.name === name);
-    if (!job) {
-      io.stderr.write(
-        `tdefer trigger: no job named "${name}" in ${path}; its jobs: ${schedule.jobs.map((j) => j.name).join(", ")}\n`,
-      );
-      io.setExitCode(2);
-      return;
-    }
-    state = selectState(schedule, {
-      ...(options.state !== undefined ? { flag: options.state } : {}),
-      env: io.env,
-      cwd: io.cwd,
-    });
-  } catch (error) {
-    io.setExitCode(reportConfigError(error, io.stderr));
-    return;
-  }
-  const reactor = new Reactor();
+  const state = selectState(schedule, {
+    ...(options.state !== undefined ? { flag: options.state } : {}),
+    env: io.env,
+    cwd: io.cwd,
+  });
+  const clock = deps.clock(() => {});
   let ledger: Ledger | undefined;
   try {
     ledger = await openLedger(state, schedule, {
-      now: () => reactor.wallNow(),
+      now: () => clock.wallNow(),
       ...(runningUid() === 0 ? { trustUid: 0 } : {}),
-      callLater: (delayMs, fn) => reactor.callLater(delayMs, fn),
+      callLater: (delayMs, fn) => clock.callLater(delayMs, fn),
       mustAnswer: true,
     });
   } catch (error) {
-    reactor.close();
-    io.setExitCode(reportConfigError(error, io.stderr));
-    return;
+    clock.close?.();
+    throw error;
   }
+  const status = await triggerJob(job, ledger, warnings, options, clock, deps);
+  await ledger?.close();
+  clock.close?.();
+  return status;
+}
+
+/** Runs the job now, recorded in the ledger as a manual fire; returns the exit status. */
+async function triggerJob(
+  job: JobSpec,
+  ledger: Ledger | undefined,
+  warnings: readonly ScheduleProblem[],
+  options: TriggerOptions,
+  clock: WallClock,
+  deps: ShellDeps,
+): Promise<number> {
+  const { io } = deps;
   const log = createLogOutput(io, options.logFormat, options.color);
-  for (const warning of warnings) log.emitAt(warningEvent(warning), reactor.wallNow());
-  const scheduledMs = reactor.wallNow();
+  for (const warning of warnings) log.emitAt(warningEvent(warning), clock.wallNow());
+  const scheduledMs = clock.wallNow();
   const runId = defaultRunId();
   // Recorded as any run (trigger: manual), so that history and the status page show it.
   const claim = ledger
-    ? await recordSafely(log, reactor, ledger.location, () =>
+    ? await recordSafely(log, clock, ledger.location, () =>
         ledger.claim({
           job: job.name,
           scheduledAtMs: scheduledMs,
           trigger: "manual",
           runId,
-          owner: ownerId(),
+          owner: ownerId(deps.pid),
           leaseMs: DEFAULT_LEASE_MS,
         }),
       )
@@ -93,7 +97,7 @@ export async function triggerCommand(
   const context = { runId, scheduledMs, ...(claim ? { fence: claim.fence } : {}) };
   const tail = claim ? new OutputTail() : undefined;
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     if (signals++ === 0) run.stop(`tdefer received ${signal}`);
     else {
       run.kill(`a second ${signal}`);
@@ -102,27 +106,38 @@ export async function triggerCommand(
   };
   // Listening before the run starts (no await in between): a signal never finds tdefer without its handler.
   // trigger does not reload: SIGHUP (a closed terminal) is a stop too.
-  const removeStopSignals = onStopSignals(onSignal, [...STOP_SIGNALS, "SIGHUP"]);
-  const groups = new ProcessGroups(reactor);
-  const run = startJobRun(job, context, { reactor, log, env: io.env, groups, ...(tail ? { tail } : {}) });
+  const removeStopSignals = deps.signals.onStop(onSignal, { hangUpStops: true });
+  const groups = deps.processGroups(clock);
+  const run = startJobRun(job, context, {
+    clock,
+    spawner: deps.spawner,
+    log,
+    env: io.env,
+    groups,
+    ...(tail ? { tail } : {}),
+  });
   if (ledger && claim) {
-    const startedAtMs = reactor.wallNow();
-    await recordSafely(log, reactor, ledger.location, () =>
+    const startedAtMs = clock.wallNow();
+    await recordSafely(log, clock, ledger.location, () =>
       ledger.start(claim, { startedAtMs, lateMs: Math.max(0, startedAtMs - scheduledMs) }),
     );
   }
   const renewal =
     ledger && claim
-      ? setLeaseRenewal(reactor, () =>
-          recordSafely(log, reactor, ledger.location, () => ledger.renew(claim, DEFAULT_LEASE_MS)),
+      ? setLeaseRenewal(clock, () =>
+          recordSafely(log, clock, ledger.location, () => ledger.renew(claim, DEFAULT_LEASE_MS)),
         )
       : undefined;
   let internalError = false;
-  const removeLastResort = stopOnInternalError(io.stderr, () => {
-    internalError = true;
-    if (signals++ === 0) run.stop("tdefer had an internal error");
-    else run.kill("tdefer had another internal error");
-  });
+  const removeLastResort = stopOnInternalError(
+    io.stderr,
+    () => {
+      internalError = true;
+      if (signals++ === 0) run.stop("tdefer had an internal error");
+      else run.kill("tdefer had another internal error");
+    },
+    deps.signals,
+  );
   const result = await run.done;
   // What the job left running in its group (`sleep 100 &`) does not outlive trigger.
   if (groups.leftovers() > 0) {
@@ -132,29 +147,27 @@ export async function triggerCommand(
         level: "warn",
         message: `ending the process group the job left behind (${job.killSignal}, SIGKILL after ${job.killGraceMs} ms)`,
       },
-      reactor.wallNow(),
+      clock.wallNow(),
     );
   }
   await groups.end(job.killGraceMs);
   renewal?.stop();
   removeStopSignals();
   if (ledger && claim) {
-    const finishedAtMs = reactor.wallNow();
-    await recordSafely(log, reactor, ledger.location, () =>
+    const finishedAtMs = clock.wallNow();
+    await recordSafely(log, clock, ledger.location, () =>
       ledger.finish(claim, { ...ledgerRecordOf(result, tail), finishedAtMs }),
     );
   }
-  await ledger?.close();
-  reactor.close();
   await log.close();
   removeLastResort();
-  io.setExitCode(internalError ? 1 : exitStatusOf(result));
+  return internalError ? EXIT_FAILURE : exitStatusOf(result);
 }
 
 /** Calls the ledger; a failure is logged at error level and the run goes ahead. */
 async function recordSafely<T>(
   log: LogOutput,
-  reactor: Reactor,
+  clock: WallClock,
   location: string,
   call: () => Awaitable<T>,
 ): Promise<T | undefined> {
@@ -167,18 +180,18 @@ async function recordSafely<T>(
         level: "error",
         message: `the ledger (${location}) failed: ${error instanceof Error ? error.message : String(error)}`,
       },
-      reactor.wallNow(),
+      clock.wallNow(),
     );
     return undefined;
   }
 }
 
-/** Renews the run's lease every third of it, through the reactor. */
-function setLeaseRenewal(reactor: Reactor, renew: () => Promise<unknown>): { stop(): void } {
+/** Renews the run's lease every third of it, through the clock. */
+function setLeaseRenewal(clock: WallClock, renew: () => Promise<unknown>): { stop(): void } {
   let call: DelayedCall | undefined;
   let stopped = false;
   const arm = (): void => {
-    call = reactor.callLater(DEFAULT_LEASE_MS / 3, () => {
+    call = clock.callLater(DEFAULT_LEASE_MS / 3, () => {
       void renew().then(() => {
         if (!stopped) arm();
       });
@@ -201,8 +214,8 @@ function isFile(path: string): boolean {
   }
 }
 
-/** `tdefer trigger FILE`: the job name was forgotten. Says so and lists the file's jobs; the usage exit status. */
-function missingJobName(path: string, io: CliIO): number {
+/** `tdefer trigger FILE`: the job name was forgotten. Says so and lists the file's jobs (a usage error). */
+function missingJobName(path: string): UserError {
   let jobs = "";
   try {
     const schedule = loadScheduleFile(path, { warnings: false });
@@ -210,9 +223,10 @@ function missingJobName(path: string, io: CliIO): number {
   } catch {
     // An invalid file still gets the usage message; `tdefer check` says what is wrong with it.
   }
-  io.stderr.write(`tdefer trigger: a job name is missing: tdefer trigger JOB ${path}${jobs}
-`);
-  return 2;
+  return new UserError(
+    `tdefer trigger: a job name is missing: tdefer trigger JOB ${path}${jobs}`,
+    EXIT_USAGE,
+  );
 }
 
 /** The job's own exit status; 128+n when signal n ended it; 127 when it could not start. */
