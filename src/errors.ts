@@ -70,11 +70,22 @@ export class ScheduleErrors extends UserError {
   }
 }
 
-/** The schedule file cannot be found or read, or is refused before parsing: a configuration problem. */
+/**
+ * The schedule file cannot be found or read, or is refused before parsing (a YAML bomb): a configuration
+ * problem. `problem` says where, when the refusal points into the file.
+ */
 export class ScheduleFileError extends UserError {
   override name = "ScheduleFileError";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly problem?: ScheduleProblem,
+  ) {
     super(message, EXIT_CONFIG);
+  }
+
+  /** A refusal at a place in the file. */
+  static at(problem: ScheduleProblem): ScheduleFileError {
+    return new ScheduleFileError(formatProblem(problem), problem);
   }
 
   override report(): string {

@@ -123,6 +123,12 @@ function ruleViolations(files: readonly SourceFile[]): string[] {
           problems.push(`src/${file}:${line}: imports ${specifier}, outside src/`);
           continue;
         }
+        if (file.startsWith("cli/commands/") && target.startsWith("cli/commands/")) {
+          problems.push(
+            `src/${file}:${line}: a command may not import another command (${target}); share through a module in src/cli/`,
+          );
+          continue;
+        }
         const targetPart = partOf(`${target}.ts`);
         const ok =
           targetPart === part ||
@@ -239,6 +245,13 @@ describe("the module rules", () => {
       "cron-parser may be imported only by schedule/cron.ts, not scheduler/s.ts",
       "better-sqlite3 has one importer, not 2: ledger/a.ts, ledger/b.ts",
       "child_process may be imported only by runner/node-spawner.ts, not runner/run-job.ts",
+    ]);
+  });
+
+  it("reject a command that imports another command", () => {
+    const files = [{ file: "cli/commands/run.ts", text: 'import { exitStatusOf } from "./trigger.js";' }];
+    expect(ruleViolations(files)).toEqual([
+      "src/cli/commands/run.ts:1: a command may not import another command (cli/commands/trigger); share through a module in src/cli/",
     ]);
   });
 

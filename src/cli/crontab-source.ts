@@ -3,14 +3,12 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { ScheduleFileError } from "../errors.js";
 import { type CrontabOptions, isSystemCrontabPath, loadCrontabText } from "../schedule/crontab.js";
+import { MAX_CRONTAB_BYTES } from "../schedule/limits.js";
 import type { Schedule } from "../schedule/types.js";
 import type { ValidateOptions } from "../schedule/validate.js";
 import { systemZone } from "../schedule/zone.js";
 import { findScheduleFile, loadScheduleFile } from "./config.js";
 import { lookupUser } from "./identity.js";
-
-/** A crontab larger than this is refused before it is read (cron's own tables are a few kB). */
-const MAX_CRONTAB_BYTES = 4 * 1024 * 1024;
 
 /** The flags `run`, `check`, `next` and `trigger` take to read a crontab instead of a schedule file. */
 export interface CrontabFlags {

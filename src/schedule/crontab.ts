@@ -6,7 +6,7 @@ import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
 import { formatDuration } from "./duration.js";
 import type { ScheduleData } from "./read.js";
 import { closest } from "./suggest.js";
-import type { Schedule, ScheduleWarning } from "./types.js";
+import type { Schedule } from "./types.js";
 import { type ValidateOptions, validateSchedule } from "./validate.js";
 
 export interface CrontabOptions {
@@ -44,7 +44,7 @@ export interface CrontabReading {
   readonly data: ScheduleData | undefined;
   readonly entries: readonly CrontabEntry[];
   readonly problems: readonly ScheduleProblem[];
-  readonly warnings: readonly ScheduleWarning[];
+  readonly warnings: readonly ScheduleProblem[];
 }
 
 /** cron's nicknames (cronie's and Vixie's); `@every` is supercronic's. Case matters, as in cron. */
@@ -137,7 +137,7 @@ export function readCrontabText(text: string, file: string, options: CrontabOpti
 
 class CrontabReader {
   private readonly problems: ScheduleProblem[] = [];
-  private readonly warnings: ScheduleWarning[] = [];
+  private readonly warnings: ScheduleProblem[] = [];
   private readonly parsed: ParsedEntry[] = [];
   private readonly settings = new Map<string, Setting>();
   private comments: { text: string; line: number }[] = [];

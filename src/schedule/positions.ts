@@ -1,21 +1,16 @@
 // The careful reading of a schedule file: a YAML document (the yaml package) that knows where every key
-// and value came from, for messages that say file:line:col. Loaded only when a position is needed.
-import {
-  type Document,
-  isAlias,
-  isCollection,
-  isMap,
-  isNode,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  Scalar,
-  visit,
-} from "yaml";
+// and value came from, for messages that say file:line:col. The yaml package is loaded on the first
+// parse only: a valid file read for `next` or `run` never needs it (read.ts), and loading it costs more
+// start-up time than all of `next`'s own work.
+import { createRequire } from "node:module";
+import type * as YamlPackage from "yaml";
+import type { Document, LineCounter, Node } from "yaml";
 import type { ScheduleProblem } from "../errors.js";
+import { ALIAS_HINT, DEPTH_HINT, MAX_ALIASES, MAX_DEPTH } from "./limits.js";
+
+const require = createRequire(import.meta.url);
+/** The yaml package, set by the first parseScheduleText (every other function here takes its result). */
+let Y: typeof YamlPackage;
 
 /** A schedule file parsed into a YAML document that remembers where every key and value came from. */
 export interface ScheduleSource {
@@ -24,11 +19,6 @@ export interface ScheduleSource {
   readonly lineCounter: LineCounter;
 }
 
-/** Aliases expanded beyond this many nodes are refused (the "billion laughs" bomb). */
-const MAX_ALIAS_COUNT = 1000;
-/** A schedule needs a handful of levels; anything much deeper is refused before it is walked recursively. */
-const MAX_DEPTH = 64;
-
 type Path = (string | number)[];
 
 /** Parses YAML text. Syntax errors and duplicate keys come back as problems with their positions. */
@@ -36,17 +26,18 @@ export function parseScheduleText(
   text: string,
   file: string,
 ): { source: ScheduleSource; problems: ScheduleProblem[] } {
-  const lineCounter = new LineCounter();
+  Y ??= require("yaml") as typeof YamlPackage;
+  const lineCounter = new Y.LineCounter();
   let doc: Document.Parsed;
   try {
     // Duplicate keys are found in structureProblems: the parser's own check compares every key of a map
     // with every earlier one, which took seconds on a file of 10,000 jobs.
-    doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: true });
+    doc = Y.parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: true });
   } catch {
     // The parser reports what it can as errors; anything it throws (deep recursion) is reported here.
-    const empty = new LineCounter();
+    const empty = new Y.LineCounter();
     return {
-      source: { file, doc: parseDocument("", { lineCounter: empty }), lineCounter: empty },
+      source: { file, doc: Y.parseDocument("", { lineCounter: empty }), lineCounter: empty },
       problems: [
         {
           file,
@@ -114,8 +105,6 @@ function unquotedValueProblem(
     hint: `${indent}${key}: ${JSON.stringify(value)}`.trim(),
   };
 }
-
-const DEPTH_HINT = "a schedule needs only a few levels (jobs, a job, its keys); check for runaway brackets";
 
 function yamlProblem(
   source: ScheduleSource,
@@ -200,9 +189,9 @@ function yamlProblem(
 /** The start of the quoted scalar that is still open at `offset`. */
 function openQuoteBefore(source: ScheduleSource, offset: number): number | undefined {
   let found: number | undefined;
-  visit(source.doc, {
+  Y.visit(source.doc, {
     Scalar(_key, node) {
-      if ((node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) && node.range) {
+      if ((node.type === Y.Scalar.QUOTE_DOUBLE || node.type === Y.Scalar.QUOTE_SINGLE) && node.range) {
         if (node.range[0] <= offset && node.range[1] >= offset) found = node.range[0];
       }
     },
@@ -215,20 +204,20 @@ function findKey(node: unknown, offset: number, path: Path): [Path, number | und
   const stack: [unknown, Path][] = [[node, path]];
   while (stack.length > 0) {
     const [current, at] = stack.pop()!;
-    if (isMap(current)) {
+    if (Y.isMap(current)) {
       for (const pair of current.items) {
-        const key = isScalar(pair.key) ? pair.key : undefined;
+        const key = Y.isScalar(pair.key) ? pair.key : undefined;
         const name = key ? keyName(key.value) : "?";
         if (key?.range && key.range[0] === offset) {
           const first = current.items.find(
-            (other) => isScalar(other.key) && keyName(other.key.value) === name,
+            (other) => Y.isScalar(other.key) && keyName(other.key.value) === name,
           );
-          const firstStart = first && isScalar(first.key) ? first.key.range?.[0] : undefined;
+          const firstStart = first && Y.isScalar(first.key) ? first.key.range?.[0] : undefined;
           return [[...at, name], firstStart === offset ? undefined : firstStart];
         }
         stack.push([pair.value, [...at, name]]);
       }
-    } else if (isSeq(current)) {
+    } else if (Y.isSeq(current)) {
       current.items.forEach((item, index) => {
         stack.push([item, [...at, index]]);
       });
@@ -241,10 +230,10 @@ function findKey(node: unknown, offset: number, path: Path): [Path, number | und
 function duplicateKeyProblems(source: ScheduleSource, linesSeen: ReadonlySet<number>): ScheduleProblem[] {
   const problems: ScheduleProblem[] = [];
   eachNode(source.doc.contents, (node) => {
-    if (!isMap(node)) return;
+    if (!Y.isMap(node)) return;
     const seen = new Set<string>();
     for (const { key } of node.items) {
-      if (!isScalar(key) || typeof key.value === "symbol" || !key.range) continue; // `<<` may repeat
+      if (!Y.isScalar(key) || typeof key.value === "symbol" || !key.range) continue; // `<<` may repeat
       const identity = `${typeof key.value}:${String(key.value)}`;
       const at = source.lineCounter.linePos(key.range[0]);
       if (seen.has(identity) && !linesSeen.has(at.line)) {
@@ -262,8 +251,8 @@ function eachNode(root: unknown, fn: (node: unknown) => void): void {
   while (stack.length > 0) {
     const node = stack.pop();
     fn(node);
-    if (isMap(node)) for (const pair of node.items) stack.push(pair.key, pair.value);
-    else if (isSeq(node)) for (const item of node.items) stack.push(item); // a spread of 2M items overflows
+    if (Y.isMap(node)) for (const pair of node.items) stack.push(pair.key, pair.value);
+    else if (Y.isSeq(node)) for (const item of node.items) stack.push(item); // a spread of 2M items overflows
   }
 }
 
@@ -283,12 +272,12 @@ function structureProblems(source: ScheduleSource): ScheduleProblem[] {
   const stack: { node: unknown; depth: number }[] = [{ node: source.doc.contents, depth: 0 }];
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
-    if (!isNode(node)) continue;
+    if (!Y.isNode(node)) continue;
     if (depth > MAX_DEPTH) {
       push(node, `the data is nested more than ${MAX_DEPTH} levels deep`, DEPTH_HINT);
       return problems;
     }
-    if (isAlias(node)) {
+    if (Y.isAlias(node)) {
       if (!anchors.has(node.source)) {
         push(
           node,
@@ -299,20 +288,24 @@ function structureProblems(source: ScheduleSource): ScheduleProblem[] {
       continue;
     }
     if (node.anchor) anchors.add(node.anchor);
-    if (!isCollection(node)) continue;
+    if (!Y.isCollection(node)) continue;
     const children: unknown[] = [];
     for (const item of node.items) {
-      if (isPair(item)) {
-        if (isCollection(item.key)) {
+      if (Y.isPair(item)) {
+        if (Y.isCollection(item.key)) {
           push(
             item.key,
-            `a key must be plain text, not a ${isSeq(item.key) ? "list" : "map"}`,
+            `a key must be plain text, not a ${Y.isSeq(item.key) ? "list" : "map"}`,
             "write the key as a name, e.g. `backup:`; a list or map belongs after the `:`",
           );
         }
-        if (isScalar(item.key) && typeof item.key.value === "symbol" && !isMergeSource(source, item.value)) {
+        if (
+          Y.isScalar(item.key) &&
+          typeof item.key.value === "symbol" &&
+          !isMergeSource(source, item.value)
+        ) {
           push(
-            isNode(item.value) ? item.value : item.key,
+            Y.isNode(item.value) ? item.value : item.key,
             "`<<` merges a map into this one, but this is not a map",
             "write `<<: *name` where `&name` marks a map",
           );
@@ -327,24 +320,24 @@ function structureProblems(source: ScheduleSource): ScheduleProblem[] {
 
 function isMergeSource(source: ScheduleSource, value: unknown): boolean {
   const ok = (item: unknown): boolean =>
-    isMap(item) ||
-    (isAlias(item) && (item.resolve(source.doc) === undefined || isMap(item.resolve(source.doc))));
-  return ok(value) || (isSeq(value) && value.items.every(ok));
+    Y.isMap(item) ||
+    (Y.isAlias(item) && (item.resolve(source.doc) === undefined || Y.isMap(item.resolve(source.doc))));
+  return ok(value) || (Y.isSeq(value) && value.items.every(ok));
 }
 
 /** The plain JavaScript value of the document, refusing alias bombs. */
 export function toPlainValue(source: ScheduleSource): unknown {
-  return source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  return source.doc.toJS({ maxAliasCount: MAX_ALIASES });
 }
 
 /** Turns an error thrown by toPlainValue into a problem a user can act on. */
 export function plainValueProblem(source: ScheduleSource, error: unknown): ScheduleProblem {
   const message = error instanceof Error ? error.message : String(error);
   let firstAlias: Node | undefined;
-  visit(source.doc, {
+  Y.visit(source.doc, {
     Alias(_key, node) {
       firstAlias = node;
-      return visit.BREAK;
+      return Y.visit.BREAK;
     },
   });
   const { line, col } = firstAlias?.range
@@ -356,8 +349,8 @@ export function plainValueProblem(source: ScheduleSource, error: unknown): Sched
       line,
       col,
       path: "",
-      message: `the aliases (\`*name\`) expand to more than ${MAX_ALIAS_COUNT} values; this looks like an alias bomb`,
-      hint: "use aliases only for small shared blocks such as job defaults",
+      message: `the aliases (\`*name\`) expand to more than ${MAX_ALIASES} values; this looks like an alias bomb`,
+      hint: ALIAS_HINT,
     };
   }
   return {
@@ -382,10 +375,10 @@ export function positionOf(
     const entry = index.get(pathKey(path.slice(0, n)));
     const node = entry?.value;
     // An empty value (`key:` and nothing) has no text of its own: point at its key.
-    const empty = isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1];
+    const empty = Y.isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1];
     const wantKey = mode === "key" || n < path.length || empty;
     if (wantKey && entry?.key?.range) return source.lineCounter.linePos(entry.key.range[0]);
-    if (isNode(node) && node.range) return source.lineCounter.linePos(node.range[0]);
+    if (Y.isNode(node) && node.range) return source.lineCounter.linePos(node.range[0]);
   }
   return { line: 1, col: 1 };
 }
@@ -408,11 +401,11 @@ function nodeIndexOf(source: ScheduleSource): Map<string, { key?: Node; value: u
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;
     const prefix = path === "" ? "" : `${path}\u0000`;
-    if (isMap(node)) {
+    if (Y.isMap(node)) {
       for (const pair of node.items) {
-        if (isScalar(pair.key)) add(prefix + keyName(pair.key.value), { key: pair.key, value: pair.value });
+        if (Y.isScalar(pair.key)) add(prefix + keyName(pair.key.value), { key: pair.key, value: pair.value });
       }
-    } else if (isSeq(node)) {
+    } else if (Y.isSeq(node)) {
       node.items.forEach((item, i) => {
         add(prefix + String(i), { value: item });
       });

@@ -1,15 +1,8 @@
 // The first pass over a schedule file's data: its shape, by the zod schema, with every issue turned into
 // a message a person can act on (unknown keys with a guess, missing keys with what they are for, hints).
 import type * as z from "zod";
-import {
-  JOB_KEYS,
-  JOB_OPTION_KEYS,
-  NOTIFY_KEYS,
-  type RawSchedule,
-  RETRY_KEYS,
-  scheduleSchema,
-  TOP_LEVEL_KEYS,
-} from "./schema.js";
+import { allowedKeys, type RawSchedule, zodSchemas } from "./schema.js";
+import { hasScheduleShape } from "./shape.js";
 import { closest } from "./suggest.js";
 
 type Path = (string | number)[];
@@ -43,7 +36,14 @@ export function checkStructure(value: unknown, report: Report): Structure | unde
     );
     return undefined;
   }
-  const result = scheduleSchema.safeParse(value, { reportInput: true });
+  // The quick check first: a well-formed file never loads zod, which only explains what is wrong.
+  if (hasScheduleShape(value)) {
+    if (isPlainObject(value.jobs) && Object.keys(value.jobs).length === 0) {
+      report(["jobs"], "there are no jobs", "add at least one job under `jobs:`");
+    }
+    return { raw: value as RawSchedule, original: value, guessed: new Set() };
+  }
+  const result = zodSchemas().scheduleSchema.safeParse(value, { reportInput: true });
   if (result.success) {
     if (Object.keys(result.data.jobs).length === 0) {
       report(["jobs"], "there are no jobs", "add at least one job under `jobs:`");
@@ -83,7 +83,7 @@ function fromZodIssue(
   if (issue.code === "unrecognized_keys") {
     const allowed = allowedKeysAt(path);
     for (const key of issue.keys) {
-      if (path.length === 1 && path[0] === "defaults" && JOB_KEYS.includes(key)) {
+      if (path.length === 1 && path[0] === "defaults" && allowedKeys().job.includes(key)) {
         report(
           [...path, key],
           key === "run"
@@ -166,11 +166,12 @@ function hintFor(path: Path, input: unknown): string | undefined {
 }
 
 function allowedKeysAt(path: Path): string[] {
-  if (path.length === 0) return TOP_LEVEL_KEYS;
-  if (path[0] === "defaults" && path.length === 1) return JOB_OPTION_KEYS;
-  if (path[path.length - 1] === "retry") return RETRY_KEYS;
-  if (path[path.length - 1] === "notify") return NOTIFY_KEYS;
-  return JOB_KEYS;
+  const keys = allowedKeys();
+  if (path.length === 0) return keys.topLevel;
+  if (path[0] === "defaults" && path.length === 1) return keys.jobOption;
+  if (path[path.length - 1] === "retry") return keys.retry;
+  if (path[path.length - 1] === "notify") return keys.notify;
+  return keys.job;
 }
 
 const describe = (value: unknown): string =>
@@ -247,14 +248,14 @@ function salvage(value: Record<string, unknown>, issues: readonly z.core.$ZodIss
     map(
       value,
       [],
-      TOP_LEVEL_KEYS.filter((key) => key !== "defaults" && key !== "jobs"),
+      allowedKeys().topLevel.filter((key) => key !== "defaults" && key !== "jobs"),
     ) ?? {};
-  const defaults = map(value.defaults, ["defaults"], JOB_OPTION_KEYS);
+  const defaults = map(value.defaults, ["defaults"], allowedKeys().jobOption);
   if (defaults) raw.defaults = defaults;
   const jobs: Record<string, unknown> = {};
   if (isPlainObject(value.jobs) && !brokenAt(["jobs"])) {
     for (const [name, job] of Object.entries(value.jobs)) {
-      const salvaged = map(job, ["jobs", name], JOB_KEYS);
+      const salvaged = map(job, ["jobs", name], allowedKeys().job);
       if (salvaged) jobs[name] = salvaged;
     }
   }

@@ -1,5 +1,7 @@
 // The validated schedule: plain readonly data. Nothing after validate.ts sees raw YAML.
 
+import type { ScheduleProblem } from "../errors.js";
+
 export type OverlapPolicy = "skip" | "queue" | "replace" | "allow";
 
 export interface EveryTrigger {
@@ -95,14 +97,6 @@ export interface JobSpec {
   readonly onLost?: "abandon" | "rerun";
 }
 
-export interface ScheduleWarning {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-  readonly path: string;
-  readonly message: string;
-}
-
 export interface Schedule {
   /** The file it was read from (absolute). */
   readonly file: string;
@@ -121,5 +115,6 @@ export interface Schedule {
   /** Where `run` serves the status page and API (`http:`), when the file says; --http overrides it. */
   readonly http?: string;
   readonly jobs: readonly JobSpec[];
-  readonly warnings: readonly ScheduleWarning[];
+  /** What is valid but probably not meant, located as problems are (a warning does not stop the file). */
+  readonly warnings: readonly ScheduleProblem[];
 }

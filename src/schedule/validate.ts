@@ -1,10 +1,11 @@
 import { constants as osConstants } from "node:os";
 import { basename, dirname, extname, resolve } from "node:path";
-import { ScheduleErrors, type ScheduleProblem } from "../errors.js";
+import { ScheduleErrors, ScheduleFileError, type ScheduleProblem } from "../errors.js";
 import { CronSchedule, CronSyntaxError } from "./cron.js";
 import { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.js";
 import { readScheduleText, type ScheduleData } from "./read.js";
 import type { RawJob, RawJobOptions, RawSchedule } from "./schema.js";
+import { screenScheduleText } from "./screen.js";
 import { checkStructure, isPlainObject } from "./structure.js";
 import { closest } from "./suggest.js";
 import type {
@@ -15,7 +16,6 @@ import type {
   NotifyWhen,
   RetrySpec,
   Schedule,
-  ScheduleWarning,
   Trigger,
 } from "./types.js";
 import { isValidZone, resolveWallTime, suggestZone, WallTimeError } from "./zone.js";
@@ -55,6 +55,25 @@ export function loadScheduleText(text: string, file: string, options: ValidateOp
   return validateSchedule(data, options);
 }
 
+/**
+ * Reads and validates the text of a schedule file as read from disk, which may be hostile: the bomb screen
+ * first (screen.ts), then loadScheduleText. Throws ScheduleFileError or ScheduleErrors.
+ */
+export function loadScheduleFileText(text: string, file: string, options: ValidateOptions): Schedule {
+  screenScheduleText(text, file);
+  try {
+    return loadScheduleText(text, file, options);
+  } catch (error) {
+    // A structure the screen let through may still overflow the parser's stack: a problem with the file.
+    if (error instanceof RangeError) {
+      throw new ScheduleFileError(
+        `${file}: the file is too large or too deeply nested to read (${error.message})\n  hint: a schedule needs only a few levels and short lists`,
+      );
+    }
+    throw error;
+  }
+}
+
 /** Turns a file's data into a Schedule, or throws ScheduleErrors with every problem found. */
 export function validateSchedule(data: ScheduleData, options: ValidateOptions): Schedule {
   return new Validator(data, options).run();
@@ -62,7 +81,7 @@ export function validateSchedule(data: ScheduleData, options: ValidateOptions): 
 
 class Validator {
   private readonly problems: ScheduleProblem[] = [];
-  private readonly warnings: ScheduleWarning[] = [];
+  private readonly warnings: ScheduleProblem[] = [];
   /** Paths of keys that an unknown key probably meant: their absence is not reported again. */
   private guessed: ReadonlySet<string> = new Set();
 

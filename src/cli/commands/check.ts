@@ -67,12 +67,8 @@ const problemJson = (problem: ScheduleProblem): ProblemJson => ({
 function problemsOf(error: unknown, path: string | undefined): ProblemJson[] | undefined {
   if (error instanceof ScheduleErrors) return error.problems.map(problemJson);
   if (!(error instanceof ScheduleFileError)) return undefined;
+  if (error.problem) return [problemJson(error.problem)];
   const [text = "", hint] = error.message.split("\n  hint: ");
-  const located = /^(.*?):(\d+):(\d+): ([\s\S]*)$/.exec(text);
-  if (located) {
-    const [, file = "", line = "", column = "", message = ""] = located;
-    return [{ file, line: Number(line), column: Number(column), path: "", message, hint: hint ?? null }];
-  }
   const message = path && text.startsWith(`${path}: `) ? text.slice(path.length + 2) : text;
   return [{ file: path ?? null, line: null, column: null, path: "", message, hint: hint ?? null }];
 }
