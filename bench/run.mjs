@@ -1,4 +1,5 @@
-// npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next]
+// npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next] [-- --baseline DIR]
+// (--baseline: start-up also times the built checkout in DIR, for before/after in one run)
 // Runs every benchmark in fresh child processes, the peers (setTimeout/setInterval, Twisted through
 // /usr/bin/python3, croner) beside the Reactor on this machine in this run, and prints Markdown tables.
 // Builds and installs nothing: it needs dist/ (npm run build) and skips a peer that is absent.
@@ -101,7 +102,8 @@ function checkSame(results) {
 
 async function startup() {
   const runs = quick ? 10 : 40;
-  const r = await child(...node("startup.mjs", "--runs", String(runs)), "startup");
+  const baseline = typeof args.baseline === "string" ? ["--baseline", args.baseline] : [];
+  const r = await child(...node("startup.mjs", "--runs", String(runs), ...baseline), "startup");
   console.log(
     `\n### Start-up: whole processes timed by hyperfine, ${runs} runs each after 3 warm-ups (ms; ratio = mean / \`node -e 0\` mean)\n`,
   );

@@ -2,6 +2,8 @@
 // same run (interleaved is not possible in hyperfine; the commands run one after another, each with
 // warm-up runs first). Prints one JSON line: per command the mean, σ, min and median in ms.
 // Needs hyperfine (Debian: apt-get install hyperfine); without it the result says so.
+// --baseline DIR adds the same tdefer commands run from another built checkout (rows "before: …"), for a
+// before/after comparison in one run.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -13,13 +15,16 @@ const runs = Number(args.runs ?? 30);
 const repo = join(benchDir, "..");
 const tdefer = `${process.execPath} ${join(repo, "bin", "tdefer.js")}`;
 const example = join(repo, "schedules.example.yaml");
-const COMMANDS = [
-  ["node -e 0", `${process.execPath} -e 0`],
-  ["tdefer --version", `${tdefer} --version`],
-  ["tdefer --help", `${tdefer} --help`],
-  ["tdefer next schedules.example.yaml", `${tdefer} next ${example}`],
-  ["tdefer check schedules.example.yaml", `${tdefer} check ${example}`],
+const tdeferCommands = (prefix, binary) => [
+  [`${prefix}tdefer --version`, `${binary} --version`],
+  [`${prefix}tdefer --help`, `${binary} --help`],
+  [`${prefix}tdefer next schedules.example.yaml`, `${binary} next ${example}`],
+  [`${prefix}tdefer check schedules.example.yaml`, `${binary} check ${example}`],
 ];
+const COMMANDS = [["node -e 0", `${process.execPath} -e 0`], ...tdeferCommands("", tdefer)];
+if (typeof args.baseline === "string") {
+  COMMANDS.push(...tdeferCommands("before: ", `${process.execPath} ${join(args.baseline, "bin", "tdefer.js")}`));
+}
 
 const version = spawnSync("hyperfine", ["--version"], { encoding: "utf8" });
 if (version.status !== 0) {
