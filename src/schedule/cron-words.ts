@@ -1,7 +1,7 @@
 // A cron expression in words, for people reading `check` and `next`: the only importer of cronstrue.
 import { createRequire } from "node:module";
 import { CronSchedule } from "./cron.js";
-import { zoneOffsetMs } from "./zone.js";
+import { transitionsBetween, zoneOffsetMs } from "./zone.js";
 
 // Loaded on first use: only check and next describe expressions, and `run` should not pay for loading it.
 let cronstrue: typeof import("cronstrue").default | undefined;
@@ -23,21 +23,31 @@ export function cronInWords(
   expression: string,
   options: { zone: string; hashSeed: string; fromMs: number },
 ): string {
-  const schedule = CronSchedule.parse(expression, { zone: options.zone, hashSeed: options.hashSeed });
-  const fields = schedule.describableFields().join(" ");
-  // Files repeat expressions; the words and the DST scan depend only on the fields and the zone.
-  const key = `${options.zone}\n${Math.floor(options.fromMs / DAY_MS)}\n${fields}`;
-  let found = described.get(key);
-  if (found === undefined) {
-    if (described.size >= CACHE_SIZE) described.clear();
-    found = describe(schedule, fields, options.fromMs);
-    described.set(key, found);
-  }
-  return found;
+  const recurrence = CronSchedule.parse(expression, { zone: options.zone, hashSeed: options.hashSeed });
+  return new CronDescriber(options.fromMs).describe(recurrence);
 }
 
-const CACHE_SIZE = 10_000;
-const described = new Map<string, string>();
+/**
+ * Puts the cron recurrences of one schedule into words (see cronInWords), as of `fromMs`. Files repeat
+ * expressions, and the words and the DST scan depend only on the fields and the zone: each is worked out
+ * once per describer.
+ */
+export class CronDescriber {
+  private readonly described = new Map<string, string>();
+
+  constructor(private readonly fromMs: number) {}
+
+  describe(recurrence: CronSchedule): string {
+    const fields = recurrence.describableFields().join(" ");
+    const key = `${recurrence.zone}\n${fields}`;
+    let found = this.described.get(key);
+    if (found === undefined) {
+      found = describe(recurrence, fields, this.fromMs);
+      this.described.set(key, found);
+    }
+    return found;
+  }
+}
 
 function describe(schedule: CronSchedule, fields: string, fromMs: number): string {
   const words = loadCronstrue().toString(fields, {
@@ -53,7 +63,7 @@ function describe(schedule: CronSchedule, fields: string, fromMs: number): strin
 /** The DST policy's effect on this job over the coming year, or undefined when it changes nothing. */
 function dstNote(schedule: CronSchedule, fromMs: number): string | undefined {
   const effects = new Set<"moved" | "dropped" | "second-pass">();
-  for (const transitionMs of transitionsWithin(schedule.zone, fromMs, fromMs + 366 * DAY_MS)) {
+  for (const transitionMs of transitionsBetween(schedule.zone, fromMs, fromMs + 366 * DAY_MS)) {
     const shiftMs = Math.abs(
       zoneOffsetMs(schedule.zone, transitionMs) - zoneOffsetMs(schedule.zone, transitionMs - 1),
     );
@@ -75,28 +85,4 @@ function dstNote(schedule: CronSchedule, fromMs: number): string | undefined {
     notes.push(schedule.fixedTime ? "once when repeated" : "skipped times are lost");
   if (effects.has("second-pass")) notes.push("repeated times run twice");
   return notes.length > 0 ? `DST: ${notes.join(", ")}` : undefined;
-}
-
-/** The instants in [fromMs, toMs) where the zone's offset changes. */
-function transitionsWithin(zone: string, fromMs: number, toMs: number): number[] {
-  const found: number[] = [];
-  // Offsets change on whole seconds: search on whole seconds so that the transition is found exactly.
-  let previousMs = Math.floor(fromMs / 1000) * 1000;
-  let previousOffset = zoneOffsetMs(zone, previousMs);
-  for (let sampleMs = previousMs + DAY_MS; sampleMs < toMs + DAY_MS; sampleMs += DAY_MS) {
-    const offset = zoneOffsetMs(zone, sampleMs);
-    if (offset !== previousOffset) {
-      let lo = previousMs;
-      let hi = sampleMs;
-      while (hi - lo > 1000) {
-        const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
-        if (zoneOffsetMs(zone, mid) === previousOffset) lo = mid;
-        else hi = mid;
-      }
-      if (hi < toMs) found.push(hi);
-      previousOffset = offset;
-    }
-    previousMs = sampleMs;
-  }
-  return found;
 }

@@ -1,4 +1,5 @@
 // The validated schedule: plain readonly data. Nothing after validate.ts sees raw YAML.
+import type { CronSchedule } from "./cron.js";
 
 import type { ScheduleProblem } from "../errors.js";
 
@@ -28,6 +29,11 @@ export interface CronTrigger {
   readonly kind: "cron";
   readonly expression: string;
   readonly zone: string;
+  /**
+   * The expression parsed once, for this zone and job (H): what the trigger fires by. Not enumerable (see
+   * cronTrigger in cron.ts), so that the trigger compares and serialises as the plain data above.
+   */
+  readonly recurrence: CronSchedule;
 }
 
 export type Trigger = EveryTrigger | AfterTrigger | AtTrigger | CronTrigger;

@@ -1,7 +1,7 @@
 import { constants as osConstants } from "node:os";
 import { basename, dirname, extname, resolve } from "node:path";
 import { ScheduleErrors, ScheduleFileError, type ScheduleProblem } from "../errors.js";
-import { CronSchedule, CronSyntaxError } from "./cron.js";
+import { CronSchedule, CronSyntaxError, cronTrigger } from "./cron.js";
 import { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.js";
 import { readScheduleText, type ScheduleData } from "./read.js";
 import type { RawJob, RawJobOptions, RawSchedule } from "./schema.js";
@@ -256,7 +256,7 @@ class Validator {
     if (!trigger || !command) return undefined;
 
     // The period only feeds warnings: a cron job's costs two searches for its next fires.
-    const periodMs = this.options.warnings === false ? undefined : this.periodOf(trigger, name);
+    const periodMs = this.options.warnings === false ? undefined : this.periodOf(trigger);
     if (periodMs !== undefined && overlap === "allow" && timeoutMs !== undefined && timeoutMs > periodMs) {
       this.warning(
         timeout.path,
@@ -394,7 +394,7 @@ class Validator {
         return undefined;
       }
       for (const warning of cron.warnings) this.warning(at("cron"), warning);
-      return zone === null ? undefined : { kind, expression: job.cron!, zone };
+      return zone === null ? undefined : cronTrigger(job.cron!, cron);
     }
     return this.atTrigger(name, job.at!, zone);
   }
@@ -528,10 +528,10 @@ class Validator {
   }
 
   /** The time between fires, where there is one, for the warnings. */
-  private periodOf(trigger: Trigger, name: string): number | undefined {
+  private periodOf(trigger: Trigger): number | undefined {
     if (trigger.kind === "every") return trigger.intervalMs;
     if (trigger.kind !== "cron") return undefined;
-    const cron = CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: name });
+    const cron = trigger.recurrence;
     const first = cron.nextAfter(this.options.nowMs);
     const second = first && cron.nextAfter(first.timeMs);
     return first && second ? second.timeMs - first.timeMs : undefined;

@@ -149,6 +149,20 @@ class ZoneTable {
     return offset;
   }
 
+  transitionsBetween(fromMs: number, toMs: number): number[] {
+    const found: number[] = [];
+    for (let index = Math.floor(fromMs / BUCKET_MS); index * BUCKET_MS < toMs; index++) {
+      const startMs = index * BUCKET_MS;
+      // A change on a bucket's first instant is in neither bucket's list: compare with the instant before.
+      const startOffsetMs = this.offsetMs(startMs);
+      if (startMs >= fromMs && this.offsetMs(startMs - 1) !== startOffsetMs) found.push(startMs);
+      for (const change of this.buckets.get(index)!.changes) {
+        if (change.atMs >= fromMs && change.atMs < toMs) found.push(change.atMs);
+      }
+    }
+    return found;
+  }
+
   private build(startMs: number): Bucket {
     const changes: { atMs: number; offsetMs: number }[] = [];
     const startOffsetMs = this.askIntl(startMs);
@@ -157,15 +171,9 @@ class ZoneTable {
     for (let sampleMs = startMs + SAMPLE_MS; sampleMs <= startMs + BUCKET_MS; sampleMs += SAMPLE_MS) {
       const offset = this.askIntl(sampleMs);
       if (offset !== previousOffset) {
-        // The first whole second in (previousMs, sampleMs] that has the new offset.
-        let lo = previousMs;
-        let hi = sampleMs;
-        while (hi - lo > 1000) {
-          const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
-          if (this.askIntl(mid) === previousOffset) lo = mid;
-          else hi = mid;
-        }
-        if (hi < startMs + BUCKET_MS) changes.push({ atMs: hi, offsetMs: this.askIntl(hi) });
+        const changeMs = firstSecondWhere(previousMs, sampleMs, (t) => this.askIntl(t) !== previousOffset);
+        if (changeMs < startMs + BUCKET_MS)
+          changes.push({ atMs: changeMs, offsetMs: this.askIntl(changeMs) });
         previousOffset = offset;
       }
       previousMs = sampleMs;
@@ -257,12 +265,33 @@ export function instantsOfWallTime(zone: string, wallMs: number): number[] {
  */
 export function gapEndInstant(zone: string, wallMs: number): number {
   const zoneTable = table(zone);
-  let lo = Math.floor((wallMs - 27 * HOUR_MS) / 1000) * 1000;
-  let hi = Math.ceil((wallMs + 27 * HOUR_MS) / 1000) * 1000;
+  return firstSecondWhere(
+    wallMs - 27 * HOUR_MS,
+    wallMs + 27 * HOUR_MS,
+    (t) => t + zoneTable.offsetMs(t) >= wallMs,
+  );
+}
+
+/**
+ * The instants in [fromMs, toMs) where the zone's offset changes, ascending. They come from the zone's table,
+ * so a scan over a year costs a dozen bucket look-ups.
+ */
+export function transitionsBetween(zone: string, fromMs: number, toMs: number): number[] {
+  return table(zone).transitionsBetween(fromMs, toMs);
+}
+
+/**
+ * The first whole second in (loMs, hiMs] (both rounded out to whole seconds) at which `holds` is true, for a
+ * `holds` that is false up to some instant and true from then on: the one search behind every transition,
+ * jump and fall-back this module finds.
+ */
+function firstSecondWhere(loMs: number, hiMs: number, holds: (timeMs: number) => boolean): number {
+  let lo = Math.floor(loMs / 1000) * 1000;
+  let hi = Math.ceil(hiMs / 1000) * 1000;
   while (hi - lo > 1000) {
     const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
-    if (mid + zoneTable.offsetMs(mid) < wallMs) lo = mid;
-    else hi = mid;
+    if (holds(mid)) hi = mid;
+    else lo = mid;
   }
   return hi;
 }
@@ -444,12 +473,9 @@ function resolveAnyWallTime(text: string, zone: string): number {
 /** The instant of the fall-back that put `secondPassMs` in a repeated interval. */
 function fallBackInstant(zone: string, secondPassMs: number): number {
   const offset = zoneOffsetMs(zone, secondPassMs);
-  let lo = Math.floor((secondPassMs - 27 * HOUR_MS) / 1000) * 1000;
-  let hi = Math.floor(secondPassMs / 1000) * 1000;
-  while (hi - lo > 1000) {
-    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
-    if (zoneOffsetMs(zone, mid) === offset) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+  return firstSecondWhere(
+    secondPassMs - 27 * HOUR_MS,
+    Math.floor(secondPassMs / 1000) * 1000,
+    (t) => zoneOffsetMs(zone, t) === offset,
+  );
 }

@@ -1,4 +1,3 @@
-import { CronSchedule } from "../schedule/cron.js";
 import type { JobSpec } from "../schedule/types.js";
 
 /** At most this many missed fires of a job are counted (a per-second job down for a week need not be walked). */
@@ -34,8 +33,7 @@ export function firesBetween(
       return { fires, count: Math.min(count, MAX_COUNTED_MISSED) };
     }
     case "cron": {
-      const cron = CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: job.name });
-      const next = (t: number) => cron.nextAfter(t)?.timeMs;
+      const next = (t: number) => trigger.recurrence.nextAfter(t)?.timeMs;
       let count = 0;
       for (let t = next(afterMs); t !== undefined && t <= untilMs && count < MAX_COUNTED_MISSED; t = next(t))
         count++;

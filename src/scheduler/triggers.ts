@@ -1,7 +1,7 @@
 import type { DelayedCall, WallClock } from "../clock/clock.js";
 import { LoopingCall } from "../clock/looping-call.js";
 import type { Claim, RunTrigger } from "../ledger/ledger.js";
-import { CronSchedule } from "../schedule/cron.js";
+import type { CronSchedule } from "../schedule/cron.js";
 import type { JobSpec } from "../schedule/types.js";
 import { LATEST_INSTANT_MS } from "../schedule/zone.js";
 
@@ -61,11 +61,7 @@ export function armTrigger(job: JobSpec, options: ArmOptions): ArmedTrigger {
     const future = trigger.times.map((t) => t.timeMs).filter((t) => t > nowMs);
     return armInstants(future, job.jitterMs, options, true);
   }
-  return armCron(
-    CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: job.name }),
-    job.jitterMs,
-    options,
-  );
+  return armCron(trigger.recurrence, job.jitterMs, options);
 }
 
 /** A random delay in [0, jitterMs), whole ms. */

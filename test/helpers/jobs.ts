@@ -1,10 +1,24 @@
-import type { JobSpec, Schedule, Trigger } from "../../src/schedule/types.js";
+import { CronSchedule, cronTrigger } from "../../src/schedule/cron.js";
+import type { CronTrigger, JobSpec, Schedule, Trigger } from "../../src/schedule/types.js";
 
-/** A JobSpec with the file format's defaults, for tests that build schedules without YAML. */
-export function jobSpec(name: string, trigger: Trigger, overrides: Partial<JobSpec> = {}): JobSpec {
+/**
+ * A JobSpec with the file format's defaults, for tests that build schedules without YAML. A cron trigger may
+ * be given as its plain data: it is parsed here, for this job, as validation would.
+ */
+export function jobSpec(
+  name: string,
+  trigger: Trigger | Omit<CronTrigger, "recurrence">,
+  overrides: Partial<JobSpec> = {},
+): JobSpec {
   return {
     name,
-    trigger,
+    trigger:
+      trigger.kind === "cron" && !("recurrence" in trigger)
+        ? cronTrigger(
+            trigger.expression,
+            CronSchedule.parse(trigger.expression, { zone: trigger.zone, hashSeed: name }),
+          )
+        : (trigger as Trigger),
     jitterMs: 0,
     command: { kind: "shell", script: `echo ${name}`, shell: "/bin/sh" },
     cwd: "/tmp",

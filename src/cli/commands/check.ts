@@ -1,5 +1,5 @@
 import { ScheduleErrors, ScheduleFileError, type ScheduleProblem } from "../../errors.js";
-import { cronInWords } from "../../schedule/cron-words.js";
+import { CronDescriber } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
 import type { JobSpec, Schedule } from "../../schedule/types.js";
 import { formatInZone } from "../../schedule/zone.js";
@@ -102,6 +102,7 @@ interface JobOptions {
 }
 
 function summarise(schedule: Schedule, nowMs: number, state: StateSelection) {
+  const describer = new CronDescriber(nowMs);
   const jobs = schedule.jobs.map((job): JobSummary => {
     const [next] = previewFires({ ...schedule, jobs: [job] }, { fromMs: nowMs, count: 1 });
     return {
@@ -109,11 +110,7 @@ function summarise(schedule: Schedule, nowMs: number, state: StateSelection) {
       trigger: describeTrigger(job),
       ...(job.trigger.kind === "cron"
         ? {
-            cron_in_words: cronInWords(job.trigger.expression, {
-              zone: job.trigger.zone,
-              hashSeed: job.name,
-              fromMs: nowMs,
-            }),
+            cron_in_words: describer.describe(job.trigger.recurrence),
           }
         : {}),
       next: next ? formatInZone(next.timeMs, next.zone) : null,

@@ -1,5 +1,5 @@
 import { EXIT_USAGE, ScheduleErrors, UserError } from "../../errors.js";
-import { cronInWords } from "../../schedule/cron-words.js";
+import { CronDescriber } from "../../schedule/cron-words.js";
 import { formatDuration } from "../../schedule/duration.js";
 import type { Schedule } from "../../schedule/types.js";
 import { loadScheduleText } from "../../schedule/validate.js";
@@ -94,10 +94,11 @@ function table(fires: readonly PreviewFire[], fromMs: number): string {
 /** Each cron expression of the table in words, once, below it. */
 function cronLegend(schedule: Schedule, fires: readonly PreviewFire[], fromMs: number): string {
   const lines = new Set<string>();
+  const describer = new CronDescriber(fromMs);
   for (const fire of fires) {
     const trigger = schedule.jobs.find((job) => job.name === fire.job)?.trigger;
     if (trigger?.kind !== "cron") continue;
-    const words = cronInWords(trigger.expression, { zone: trigger.zone, hashSeed: fire.job, fromMs });
+    const words = describer.describe(trigger.recurrence);
     lines.add(`cron "${trigger.expression}": ${words}`);
   }
   return lines.size > 0 ? `\n${[...lines].join("\n")}\n` : "";
