@@ -238,8 +238,12 @@ function splitFields(expression: string): string[] {
   return fields.length === 6 ? fields : ["0", ...fields];
 }
 
+/** Digits, lists, ranges, steps and `*`: nothing for the precheck to look at. */
+const PLAIN_FIELD = /^[\d*?,/-]+$/;
+
 /** What the grammar allows but tdefer refuses, and names, checked in every field before any is expanded. */
 function precheckField(name: FieldName, raw: string): void {
+  if (PLAIN_FIELD.test(raw)) return;
   const index = FIELD_NAMES.indexOf(name);
   for (const [, from, to] of raw.matchAll(/H\((\d+)-(\d+)\)/gi)) {
     const [min, max] = FIELD_RANGES[index]!;
@@ -320,7 +324,7 @@ function expandField(index: number, raw: string, randomValue: number): Expanded 
     text = parts[0]!;
     nth = k;
   }
-  if (index === MONTH || index === DAY_OF_WEEK) {
+  if ((index === MONTH || index === DAY_OF_WEEK) && /[a-z]/i.test(text)) {
     const names = index === MONTH ? MONTH_NAMES : DAY_NAMES;
     text = text.replace(/[a-z]{3}/gi, (word) => {
       const at = names.findIndex((full) => full.startsWith(word.toLowerCase()));
@@ -332,9 +336,10 @@ function expandField(index: number, raw: string, randomValue: number): Expanded 
     throw fail(`"${raw}" contains characters that are not allowed`, `allowed: ${ALLOWED[index]}`);
   }
   // `*` and `?` stand for the whole range, alone or before a step.
-  text = text.replace(/(^|,)[*?](?=\/|,|$)/g, (_, separator: string) => `${separator}${min}-${max}`);
+  if (text.includes("*") || text.includes("?"))
+    text = text.replace(/(^|,)[*?](?=\/|,|$)/g, (_, separator: string) => `${separator}${min}-${max}`);
   if (/[*?]/.test(text)) throw fail(`"${raw}": * must stand alone or be followed by a step`, "e.g. * or */5");
-  text = resolveHashes(text, raw, index, randomValue);
+  if (text.includes("H")) text = resolveHashes(text, raw, index, randomValue);
 
   const values: (number | string)[] = [];
   for (const term of text.split(",")) {

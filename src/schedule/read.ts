@@ -1,5 +1,5 @@
-// The quick reading of a schedule file; positions.ts is the careful one, used when a place is needed.
-import jsYaml from "js-yaml";
+// Reading a schedule file: the quick way (quick-read.ts, js-yaml) when it can, the careful way (positions.ts,
+// the yaml package) for what js-yaml refuses, which says where and why.
 import type { ScheduleProblem } from "../errors.js";
 import {
   parseScheduleText,
@@ -8,21 +8,22 @@ import {
   type ScheduleSource,
   toPlainValue,
 } from "./positions.js";
+import { QuickPositions, quickValue } from "./quick-read.js";
 
 /** A schedule file's data, with the positions of its keys and values found only when asked for. */
 export interface ScheduleData {
   readonly file: string;
   readonly value: unknown;
-  /** Where a path points (`file`'s line and column), from the positioned document parsed on first use. */
+  /** Where a path points (`file`'s line and column), worked out on first use. */
   positionOf(path: readonly (string | number)[], mode?: "value" | "key"): { line: number; col: number };
 }
 
 /**
  * Reads YAML text into data, or the problems that keep it from being read. Positions cost a tenth of a
  * second per 100 kB with the `yaml` package, ten times what plain parsing costs, and a valid file
- * needs none: so a file without anchors or merge keys is first read by js-yaml (same YAML 1.2 core
- * schema), and the `yaml` document is built only to point at a problem or a warning. Anything js-yaml
- * refuses takes the careful path, which says where and why.
+ * needs none: so a file without anchors or merge keys is read by js-yaml (same YAML 1.2 core schema),
+ * and to point at a problem or a warning in it, js-yaml reads it once more, noting where each node
+ * starts (quick-read.ts). Anything js-yaml refuses takes the careful path, which says where and why.
  */
 export function readScheduleText(
   text: string,
@@ -38,7 +39,22 @@ export function readScheduleText(
     },
   });
   const quick = quickValue(text);
-  if (quick.ok) return { data: data(quick.value), problems: [] };
+  if (quick.ok) {
+    // Positions of a file js-yaml read come from js-yaml too: warnings must not cost the positioned document.
+    let positions: QuickPositions | undefined;
+    const value = quick.value;
+    return {
+      data: {
+        file,
+        value,
+        positionOf: (path, mode) => {
+          positions ??= new QuickPositions(text);
+          return positions.positionOf(path, mode);
+        },
+      },
+      problems: [],
+    };
+  }
   const { source, problems } = parseScheduleText(text, file);
   located = source;
   if (problems.length > 0) return { problems };
@@ -46,22 +62,5 @@ export function readScheduleText(
     return { data: data(toPlainValue(source)), problems: [] };
   } catch (error) {
     return { problems: [plainValueProblem(source, error)] };
-  }
-}
-
-/** A line that starts with a flow list or map (`[a]: x`): maybe a key that js-yaml would turn into text. */
-const FLOW_AT_LINE_START = /^[ \t]*(?:-[ \t]+)*[[{]/m;
-
-/**
- * js-yaml's reading, where it is sure to agree with the `yaml` package: no anchors, aliases or merges,
- * and no `?` (explicit keys, which may be maps that the two turn into different strings).
- */
-function quickValue(text: string): { ok: true; value: unknown } | { ok: false } {
-  if (text.includes("&") || text.includes("<<") || text.includes("?") || FLOW_AT_LINE_START.test(text))
-    return { ok: false };
-  try {
-    return { ok: true, value: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
-  } catch {
-    return { ok: false }; // a syntax error, a duplicate key, an unknown alias…: the careful path reports it
   }
 }
