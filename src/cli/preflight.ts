@@ -2,7 +2,7 @@ import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import type { ScheduleProblem } from "../errors.js";
 import type { LogEventInput } from "../log/events.js";
-import { parseScheduleText, positionOf, type ScheduleSource } from "../schedule/positions.js";
+import { readScheduleText, type ScheduleData } from "../schedule/read.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
 import { IdentityError, resolveId } from "./identity.js";
 
@@ -136,19 +136,18 @@ function notOnPath(program: string, path: string): string | undefined {
   return path === "" ? "is not found: PATH is empty" : "is not found in any folder of PATH";
 }
 
-/** Where a path points in the file, from its positioned document, parsed on first use; 1:1 when it is no YAML. */
+/** Where a path points in the file, read again on first use (the quick way when it can be); 1:1 when it is no YAML. */
 function locator(file: string): (path: (string | number)[]) => { line: number; col: number } {
-  let source: ScheduleSource | null | undefined;
+  let data: ScheduleData | null | undefined;
   return (path) => {
-    if (source === undefined) {
+    if (data === undefined) {
       try {
-        const parsed = parseScheduleText(readFileSync(file, "utf8"), file);
-        source = parsed.problems.length === 0 ? parsed.source : null;
+        data = readScheduleText(readFileSync(file, "utf8"), file).data ?? null;
       } catch {
-        source = null;
+        data = null;
       }
     }
-    return source ? positionOf(source, path) : { line: 1, col: 1 };
+    return data ? data.positionOf(path) : { line: 1, col: 1 };
   };
 }
 

@@ -33,31 +33,30 @@ export function cronInWords(
  * once per describer.
  */
 export class CronDescriber {
-  private readonly described = new Map<string, string>();
+  /** Words by fields (the zone is only named after them). */
+  private readonly words = new Map<string, string>();
+  /** DST notes by zone and fields. */
+  private readonly notes = new Map<string, string | undefined>();
 
   constructor(private readonly fromMs: number) {}
 
   describe(recurrence: CronSchedule): string {
     const fields = recurrence.describableFields().join(" ");
-    const key = `${recurrence.zone}\n${fields}`;
-    let found = this.described.get(key);
-    if (found === undefined) {
-      found = describe(recurrence, fields, this.fromMs);
-      this.described.set(key, found);
+    let words = this.words.get(fields);
+    if (words === undefined) {
+      const text = loadCronstrue().toString(fields, {
+        use24HourTimeFormat: true,
+        throwExceptionOnParseError: false,
+        dayOfWeekStartIndexZero: true,
+      });
+      words = `${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+      this.words.set(fields, words);
     }
-    return found;
+    const key = `${recurrence.zone}\n${fields}`;
+    if (!this.notes.has(key)) this.notes.set(key, dstNote(recurrence, this.fromMs));
+    const note = this.notes.get(key);
+    return `${words} (${recurrence.zone})${note ? `; ${note}` : ""}`;
   }
-}
-
-function describe(schedule: CronSchedule, fields: string, fromMs: number): string {
-  const words = loadCronstrue().toString(fields, {
-    use24HourTimeFormat: true,
-    throwExceptionOnParseError: false,
-    dayOfWeekStartIndexZero: true,
-  });
-  const text = `${words.charAt(0).toLowerCase()}${words.slice(1)} (${schedule.zone})`;
-  const note = dstNote(schedule, fromMs);
-  return note ? `${text}; ${note}` : text;
 }
 
 /** The DST policy's effect on this job over the coming year, or undefined when it changes nothing. */

@@ -246,11 +246,15 @@ export function zoneOffsetMs(zone: string, timeMs: number): number {
  */
 export function instantsOfWallTime(zone: string, wallMs: number): number[] {
   const zoneTable = table(zone);
-  const offsets = new Set([
-    zoneTable.offsetMs(wallMs - DAY_MS),
-    zoneTable.offsetMs(wallMs),
-    zoneTable.offsetMs(wallMs + DAY_MS),
-  ]);
+  const before = zoneTable.offsetMs(wallMs - DAY_MS);
+  const at = zoneTable.offsetMs(wallMs);
+  const after = zoneTable.offsetMs(wallMs + DAY_MS);
+  if (before === at && at === after) {
+    // No transition within a day either way, the common case: one instant.
+    const instant = wallMs - at;
+    return zoneTable.offsetMs(instant) === at ? [instant] : [];
+  }
+  const offsets = new Set([before, at, after]);
   const instants: number[] = [];
   for (const offset of offsets) {
     const instant = wallMs - offset;
