@@ -8,9 +8,12 @@ import { QuickPositions } from "../../src/schedule/quick-read.js";
 /** Every path of a plain value, the root included. */
 function pathsOf(value: unknown, path: (string | number)[] = []): (string | number)[][] {
   const paths = [path];
-  if (Array.isArray(value)) value.forEach((item, i) => paths.push(...pathsOf(item, [...path, i])));
-  else if (value !== null && typeof value === "object")
-    for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...path, key]));
+  const items: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((item, i) => [i, item])
+    : value !== null && typeof value === "object"
+      ? Object.entries(value)
+      : [];
+  for (const [key, item] of items) paths.push(...pathsOf(item, [...path, key]));
   return paths;
 }
 
