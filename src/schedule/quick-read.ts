@@ -46,8 +46,9 @@ export class QuickPositions {
         }
       },
     });
-    const document = root.children[0];
-    if (document) this.index(document, "", undefined);
+    // A file of comments only gives no document event at all.
+    const document = root.children[0] ?? { openAt: 0, closeAt: 0, kind: null, result: null, children: [] };
+    this.index(document, "", undefined);
   }
 
   /** Where `path` points, as the careful reading's positionOf says it (1-based line and column). */
@@ -74,11 +75,17 @@ export class QuickPositions {
       frame = frame.children[0]!;
     const valueAt = this.skipBlank(frame.openAt);
     if (this.entries.has(path)) return;
-    this.entries.set(path, {
-      keyAt,
-      valueAt,
-      empty: frame.result === null && valueAt - this.shift >= frame.closeAt,
-    });
+    const empty = frame.result == null && valueAt - this.shift >= frame.closeAt;
+    if (path === "" && empty) {
+      // An empty document has no node: the careful reading points just past its `---`, or at the file's start.
+      const markerAt = this.skipBlank(-this.shift);
+      if (!this.text.startsWith("---", markerAt)) return;
+      let at = markerAt + 3;
+      while (this.text[at] === " " || this.text[at] === "\t") at++;
+      this.entries.set(path, { valueAt: at, empty: false });
+      return;
+    }
+    this.entries.set(path, { keyAt, valueAt: path === "" ? this.contentAt(valueAt) : valueAt, empty });
     const prefix = path === "" ? "" : `${path}\u0000`;
     if (frame.kind === "mapping") {
       const { children } = frame;
@@ -91,6 +98,11 @@ export class QuickPositions {
         this.index(item, prefix + String(i), undefined);
       });
     }
+  }
+
+  /** Where a document's content starts: past its `---` marker, if it has one. */
+  private contentAt(at: number): number {
+    return this.text.startsWith("---", at) ? this.skipBlank(at + 3 - this.shift) : at;
   }
 
   /** The first offset at or after `at` that is not a space, tab, line break or comment. */

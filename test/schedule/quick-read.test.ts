@@ -69,6 +69,17 @@ describe("positions of a file read the quick way", () => {
     expectSamePositions(text, doc.toJS());
   });
 
+  it("point at the file's start when it holds only comments", () => {
+    for (const text of ["# nothing\n# yet\n", "", "\n\n", "---\n# c\n", "# c\n--- # d\n"]) {
+      expectSamePositions(text, null);
+    }
+  });
+
+  it("point past a document start marker", () => {
+    const text = "# c\n---\njobs:\n  a:\n    every: 1m\n";
+    expectSamePositions(text, { jobs: { a: { every: "1m" } } });
+  });
+
   it("are the careful reading's for any data written as YAML", () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 4 }), fc.boolean(), (value, flow) => {
