@@ -124,46 +124,38 @@ export function parseCronFields(expression: string, hashSeed: string): CronField
   const draws: number[] = [];
   for (const index of [SECOND, MINUTE, HOUR, MONTH, DAY_OF_MONTH, DAY_OF_WEEK]) draws[index] = random();
   const expanded = six.map((raw, i) => expandField(i, raw, draws[i]!));
-  const values = (i: number) => expanded[i]!.values.filter((v): v is number => typeof v === "number");
   const dayOfWeek = expanded[DAY_OF_WEEK]!;
   const dayRule = dayRuleOf(six[DAY_OF_MONTH]!, six[DAY_OF_WEEK]!);
-  const months = values(MONTH);
-  const daysOfMonth = values(DAY_OF_MONTH);
-  const lastDayOfMonth = expanded[DAY_OF_MONTH]!.values.includes("L");
+  const months = expanded[MONTH]!.numbers;
+  const daysOfMonth = expanded[DAY_OF_MONTH]!.numbers;
+  const lastDayOfMonth = expanded[DAY_OF_MONTH]!.texts.length > 0;
   // A day must exist in some listed month, unless a weekday may stand in for it (Vixie's either-day rule).
   if (!lastDayOfMonth && (isStar(six[DAY_OF_WEEK]!) || dayRule === "both")) {
     const longestMonth = Math.max(...months.map((month) => DAYS_IN_MONTH[month - 1]!));
-    if (Math.min(...daysOfMonth) > longestMonth) {
+    if (daysOfMonth[0]! > longestMonth) {
       throw neverFiresForMissingDay(six[DAY_OF_MONTH]!, six[MONTH]!, months);
     }
   }
-  const lastDaysOfWeek = dayOfWeek.values
-    .filter((v): v is string => typeof v === "string")
-    .map((v) => Number(v[0]) % 7);
   return {
     raw: six,
-    seconds: values(SECOND),
-    minutes: values(MINUTE),
-    hours: values(HOUR),
+    seconds: expanded[SECOND]!.numbers,
+    minutes: expanded[MINUTE]!.numbers,
+    hours: expanded[HOUR]!.numbers,
     months,
     daysOfMonth,
     lastDayOfMonth,
-    daysOfWeek: values(DAY_OF_WEEK).filter((v) => v < 7),
-    lastDaysOfWeek,
+    daysOfWeek: dayOfWeek.numbers.filter((v) => v < 7),
+    lastDaysOfWeek: dayOfWeek.texts.map((v) => Number(v[0]) % 7),
     nthWeek: dayOfWeek.nth,
     dayRule,
     fixedTime: !startsWithStar(six[MINUTE]!) && !startsWithStar(six[HOUR]!),
-    describable: six.map((raw, i) =>
-      /(^|,)H/i.test(raw) ? describeValues(expanded[i]!.values, expanded[i]!.nth) : raw,
-    ),
+    describable: six.map((raw, i) => (/(^|,)H/i.test(raw) ? describeValues(expanded[i]!) : raw)),
     warnings: stepWarnings(six),
   };
 }
 
-function describeValues(values: readonly (number | string)[], nth: number): string {
-  const numbers = values.filter((v) => typeof v === "number").sort((a, b) => a - b);
-  const texts = values.filter((v) => typeof v === "string");
-  return [...numbers, ...texts].join(",") + (nth > 0 ? `#${nth}` : "");
+function describeValues(field: Expanded): string {
+  return [...field.numbers, ...field.texts].join(",") + (field.nth > 0 ? `#${field.nth}` : "");
 }
 
 function isStar(field: string): boolean {
@@ -296,9 +288,10 @@ function precheckField(name: FieldName, raw: string): void {
   }
 }
 
-/** One field's values: numbers, and for the day fields `L` / `nL` as text; `nth` is day-of-week's `#k`. */
+/** One field's values: the numbers, ascending; `L` / `nL` of the day fields; `nth` is day-of-week's `#k`. */
 interface Expanded {
-  readonly values: (number | string)[];
+  readonly numbers: number[];
+  readonly texts: string[];
   readonly nth: number;
 }
 
@@ -306,20 +299,22 @@ interface Expanded {
 function expandField(index: number, raw: string, randomValue: number): Expanded {
   const name = FIELD_NAMES[index]!;
   const [min, max] = FIELD_RANGES[index]!;
-  const fail = (message: string, hint?: string) => new CronSyntaxError(`${name} ${message}`, hint);
   let text = raw;
   let nth = 0;
   if (index === DAY_OF_WEEK && raw.includes("#")) {
     const parts = raw.split("#");
     if (/[,\-/L]/.test(raw)) {
-      throw fail(
-        `"${raw}": # (the n-th weekday of the month) cannot be combined with lists, ranges, steps or L`,
+      throw new CronSyntaxError(
+        `day-of-week "${raw}": # (the n-th weekday of the month) cannot be combined with lists, ranges, steps or L`,
         "use one term such as 1#2 (the second Monday)",
       );
     }
     const k = Number(parts[parts.length - 1]);
     if (parts.length > 2 || !(k >= 1 && k <= 5)) {
-      throw fail(`"${raw}": the number after # must be 1–5`, "e.g. 5#3 is the third Friday");
+      throw new CronSyntaxError(
+        `day-of-week "${raw}": the number after # must be 1–5`,
+        "e.g. 5#3 is the third Friday",
+      );
     }
     text = parts[0]!;
     nth = k;
@@ -328,50 +323,61 @@ function expandField(index: number, raw: string, randomValue: number): Expanded 
     const names = index === MONTH ? MONTH_NAMES : DAY_NAMES;
     text = text.replace(/[a-z]{3}/gi, (word) => {
       const at = names.findIndex((full) => full.startsWith(word.toLowerCase()));
-      if (at < 0) throw fail(`"${word}" is not a ${index === MONTH ? "month" : "day"} name`);
+      if (at < 0)
+        throw new CronSyntaxError(`${name} "${word}" is not a ${index === MONTH ? "month" : "day"} name`);
       return String(index === MONTH ? at + 1 : at);
     });
   }
   if (!VALID_CHARS[index]!.test(text)) {
-    throw fail(`"${raw}" contains characters that are not allowed`, `allowed: ${ALLOWED[index]}`);
+    throw new CronSyntaxError(
+      `${name} "${raw}" contains characters that are not allowed`,
+      `allowed: ${ALLOWED[index]}`,
+    );
   }
   // `*` and `?` stand for the whole range, alone or before a step.
   if (text.includes("*") || text.includes("?"))
     text = text.replace(/(^|,)[*?](?=\/|,|$)/g, (_, separator: string) => `${separator}${min}-${max}`);
-  if (/[*?]/.test(text)) throw fail(`"${raw}": * must stand alone or be followed by a step`, "e.g. * or */5");
+  if (/[*?]/.test(text)) {
+    throw new CronSyntaxError(
+      `${name} "${raw}": * must stand alone or be followed by a step`,
+      "e.g. * or */5",
+    );
+  }
   if (text.includes("H")) text = resolveHashes(text, raw, index, randomValue);
 
-  const values: (number | string)[] = [];
+  // Each value once: a value two items name is a mistake (as 0 and 7 in a weekday list, both Sunday).
+  const marks = new Uint8Array(max + 1);
+  let count = 0;
+  const texts: string[] = [];
+  const add = (value: number) => {
+    if (marks[value] === 1) {
+      throw new CronSyntaxError(
+        `${name} "${raw}" names ${value} more than once`,
+        index === DAY_OF_WEEK ? "list each day once (0 and 7 are both Sunday)" : "list each value once",
+      );
+    }
+    marks[value] = 1;
+    count++;
+  };
   for (const term of text.split(",")) {
-    if (values.length > MAX_FIELD_VALUES) {
-      throw fail(`"${raw}" has too many values`, "use a range or a step instead of a long list");
+    if (term === "") {
+      throw new CronSyntaxError(
+        `${name} "${raw}" has an empty item in its list`,
+        "separate values with single commas: 1,15",
+      );
     }
-    if (term === "")
-      throw fail(`"${raw}" has an empty item in its list`, "separate values with single commas: 1,15");
-    const expansion = expandTerm(index, raw, term);
-    if (Array.isArray(expansion)) {
-      values.push(...expansion);
-    } else if (
-      typeof expansion === "string" &&
-      (index === DAY_OF_MONTH || index === DAY_OF_WEEK) &&
-      expansion.includes("L")
-    ) {
-      values.push(expansion);
-    } else {
-      const value = Number.parseInt(String(expansion), 10);
-      if (!(value >= min && value <= max)) {
-        throw fail(
-          `${expansion} is out of range ${min}–${max}`,
-          index === DAY_OF_WEEK
-            ? "days of the week are 0–7 (0 and 7 are Sunday) or SUN–SAT"
-            : `use ${min}–${max}`,
-        );
-      }
-      values.push(index === DAY_OF_WEEK ? value % 7 : value);
-    }
+    expandTerm(index, raw, term, add, texts);
   }
-  checkValues(index, raw, values);
-  return { values, nth };
+  if (count > MAX_FIELD_VALUES) {
+    throw new CronSyntaxError(
+      `${name} "${raw}" has too many values`,
+      "use a range or a step instead of a long list",
+    );
+  }
+  checkTexts(index, raw, texts);
+  const numbers: number[] = [];
+  for (let v = min; v <= max; v++) if (marks[v] === 1) numbers.push(v);
+  return { numbers, texts, nth };
 }
 
 /** Replaces each `H`, `H(a-b)`, `H/n`, `H(a-b)/n` by the values it stands for in this job. */
@@ -421,16 +427,23 @@ function resolveHashes(text: string, raw: string, index: number, randomValue: nu
   );
 }
 
-/** One list item: a range (with its step) as its values, or a single value (a number, or text such as `L`). */
-function expandTerm(index: number, raw: string, term: string): number[] | number | string {
+/** One list item: a range with its step, or a single value (a number, or text such as `L`), given to `add`. */
+function expandTerm(
+  index: number,
+  raw: string,
+  term: string,
+  add: (value: number) => void,
+  texts: string[],
+): void {
   const name = FIELD_NAMES[index]!;
   const [min, max] = FIELD_RANGES[index]!;
   const parts = term.split("/");
-  if (parts.length > 2)
+  if (parts.length > 2) {
     throw new CronSyntaxError(
       `${name} "${raw}" has more than one /`,
       "write a range and one step, e.g. 0-30/5",
     );
+  }
   let range = parts[0]!;
   let step = 1;
   if (parts.length === 2) {
@@ -439,9 +452,26 @@ function expandTerm(index: number, raw: string, term: string): number[] | number
     step = Number(parts[1]);
   }
   const ends = range.split("-");
-  if (ends.length === 1) return Number.isNaN(Number(range)) ? range : Number(range);
-  if (ends.length > 2)
+  if (ends.length === 1) {
+    const value = Number(range);
+    if (Number.isNaN(value) && (index === DAY_OF_MONTH || index === DAY_OF_WEEK) && range.includes("L")) {
+      texts.push(range);
+      return;
+    }
+    if (!(value >= min && value <= max) || !Number.isInteger(value)) {
+      throw new CronSyntaxError(
+        `${name} ${Number.isNaN(value) ? `"${range}"` : value} is out of range ${min}–${max}`,
+        index === DAY_OF_WEEK
+          ? "days of the week are 0–7 (0 and 7 are Sunday) or SUN–SAT"
+          : `use ${min}–${max}`,
+      );
+    }
+    add(index === DAY_OF_WEEK ? value % 7 : value);
+    return;
+  }
+  if (ends.length > 2) {
     throw new CronSyntaxError(`${name} "${raw}" is not a valid range`, "write ranges as a-b or a-b/step");
+  }
   const [low, high] = ends.map((end) => (/^\d+$/.test(end) ? Number(end) : Number.NaN)) as [number, number];
   if (Number.isNaN(low) || Number.isNaN(high)) {
     throw new CronSyntaxError(
@@ -465,23 +495,21 @@ function expandTerm(index: number, raw: string, term: string): number[] | number
         : "write the smaller number first; to wrap around, use a list such as 22-23,0-2",
     );
   }
-  if (!(step > 0))
+  if (!(step > 0)) {
     throw new CronSyntaxError(
       `${name} "${raw}": the step after / must be a positive whole number`,
       "e.g. */5",
     );
-  const values: number[] = [];
+  }
   // A day-of-week range ending on Sunday (7) whose step lands on it names Sunday as 0 too.
-  if (index === DAY_OF_WEEK && high % 7 === 0 && (high - low) % step === 0) values.push(0);
-  for (let v = low; v <= high; v += step) if (!values.includes(v)) values.push(v);
-  return values;
+  const sundayToo = index === DAY_OF_WEEK && high % 7 === 0 && (high - low) % step === 0 && low !== 0;
+  if (sundayToo) add(0);
+  for (let v = low; v <= high; v += step) add(v);
 }
 
-/** The field's values must be in range (text only `L`, or `nL` for weekdays), each once; weekday `L` needs a day. */
-function checkValues(index: number, raw: string, values: readonly (number | string)[]): void {
-  const name = FIELD_NAMES[index]!;
-  for (const value of values) {
-    if (typeof value === "number") continue;
+/** The day fields' text values: day-of-month only `L`, day-of-week `nL` (a weekday, then L). */
+function checkTexts(index: number, raw: string, texts: readonly string[]): void {
+  for (const value of texts) {
     if (index === DAY_OF_MONTH && value !== "L") {
       throw new CronSyntaxError(
         `day-of-month "${raw}": L (the last day) must stand alone`,
@@ -495,17 +523,13 @@ function checkValues(index: number, raw: string, values: readonly (number | stri
       );
     }
   }
-  const seen = new Set<number | string>();
-  for (const value of values) {
-    if (seen.has(value)) {
-      throw new CronSyntaxError(
-        `${name} "${raw}" names ${value} more than once`,
-        index === DAY_OF_WEEK ? "list each day once (0 and 7 are both Sunday)" : "list each value once",
-      );
-    }
-    seen.add(value);
+  if (new Set(texts).size < texts.length) {
+    throw new CronSyntaxError(
+      `${FIELD_NAMES[index]} "${raw}" names a value more than once`,
+      "list each value once",
+    );
   }
-  if (index === DAY_OF_WEEK && values.includes("L")) {
+  if (index === DAY_OF_WEEK && texts.includes("L")) {
     throw new CronSyntaxError(
       `day-of-week "${raw}": L needs a weekday before it`,
       "e.g. 5L is the last Friday of the month; for the last day of the month put L in day-of-month",
