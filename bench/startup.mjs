@@ -23,7 +23,9 @@ const tdeferCommands = (prefix, binary) => [
 ];
 const COMMANDS = [["node -e 0", `${process.execPath} -e 0`], ...tdeferCommands("", tdefer)];
 if (typeof args.baseline === "string") {
-  COMMANDS.push(...tdeferCommands("before: ", `${process.execPath} ${join(args.baseline, "bin", "tdefer.js")}`));
+  COMMANDS.push(
+    ...tdeferCommands("before: ", `${process.execPath} ${join(args.baseline, "bin", "tdefer.js")}`),
+  );
 }
 
 const version = spawnSync("hyperfine", ["--version"], { encoding: "utf8" });

@@ -1,7 +1,7 @@
 // The validated schedule: plain readonly data. Nothing after validate.ts sees raw YAML.
-import type { CronSchedule } from "./cron.js";
 
 import type { ScheduleProblem } from "../errors.js";
+import type { CronSchedule } from "./cron.js";
 
 export type OverlapPolicy = "skip" | "queue" | "replace" | "allow";
 
