@@ -20,7 +20,8 @@ import { benchDir, emit, parseArgs } from "./lib.mjs";
 const args = parseArgs();
 const PYTHON = "/usr/bin/python3";
 const TIME = "/usr/bin/time";
-const tdeferBin = join(benchDir, "..", "bin", "tdefer.js");
+// --bin: another build's bin/tdefer.js, to set two builds side by side in one run.
+const tdeferBin = args.bin ? String(args.bin) : join(benchDir, "..", "bin", "tdefer.js");
 /** Printable ASCII without `"` and `\\`: log text that JSON needs not escape (a line that does costs ~1 µs more). */
 const TEXT = Buffer.from(
   "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 .,:;=-+_/()[]{}<>#@%&*!?'",

@@ -10,9 +10,9 @@ const srcDir = join(import.meta.dirname, "..", "src");
 const mayImport: Record<string, readonly string[]> = {
   cli: ["*"],
   index: ["*"],
-  ops: ["scheduler", "ledger", "log/events", "clock", "schedule/types"],
+  ops: ["scheduler", "ledger", "log/events", "log/output-lines", "clock", "schedule/types"],
   scheduler: ["clock", "schedule", "ledger", "log/events"],
-  runner: ["clock", "log/events"],
+  runner: ["clock", "log/events", "log/output-lines"],
   ledger: ["schedule/types", "errors"],
   schedule: ["errors"],
   clock: [],
@@ -215,7 +215,7 @@ describe("the module rules", () => {
       { file: "runner/run.ts", text: '\nimport type { JobSpec } from "../schedule/types.js";\n' },
     ];
     expect(ruleViolations(files)).toEqual([
-      "src/runner/run.ts:2: runner may import clock, log/events, not schedule/types",
+      "src/runner/run.ts:2: runner may import clock, log/events, log/output-lines, not schedule/types",
     ]);
   });
 

@@ -1,5 +1,6 @@
 import type { WallClock } from "../clock/clock.js";
-import type { FinishUpdate, OutputTail } from "../ledger/ledger.js";
+import { type FinishUpdate, OUTPUT_TAIL_LINES, type OutputTail } from "../ledger/ledger.js";
+import { holdsLines, lastLines } from "../log/output-lines.js";
 import { type RunHandle, type RunResult, type RunSpec, runJob } from "../runner/run-job.js";
 import type { Spawner } from "../runner/spawner.js";
 import type { JobSpec } from "../schedule/types.js";
@@ -23,18 +24,56 @@ export function startJobRun(
   },
 ): RunHandle {
   const { clock, spawner, log, tail, groups } = deps;
+  const recent = tail ? new RecentOutput(tail) : undefined;
   return runJob(runSpecOf(job, context, deps.env), {
     clock,
     spawner: groups ? groups.tracking(spawner, job.killSignal) : spawner,
-    emit: tail
+    emit: recent
       ? (event) => {
-          if (event.event === "output") tail.push(event.line);
+          if (event.event === "output") recent.push(event.line);
+          else if (event.event === "output_lines") recent.push(event.bytes);
+          // The record is made after the last attempt's `finished`: its tail must be complete by then.
+          else if (event.event === "finished") recent.flush();
           log.emit(event);
         }
       : (event) => log.emit(event),
     wallNow: () => clock.wallNow(),
     writable: log.backpressure,
+    outputLines: true,
   });
+}
+
+/**
+ * A run's output on its way to the ledger's tail, decoded only when the tail needs it: a chunk of at least
+ * OUTPUT_TAIL_LINES lines makes everything before it irrelevant, so at pipe speed nothing is decoded until the
+ * run finishes. Holds at most two chunks and OUTPUT_TAIL_LINES lines.
+ */
+export class RecentOutput {
+  private held: (string | Buffer)[] = [];
+  private chunks = 0;
+
+  constructor(private readonly tail: OutputTail) {}
+
+  push(output: string | Buffer): void {
+    if (typeof output !== "string" && holdsLines(output, OUTPUT_TAIL_LINES)) {
+      this.held = [output];
+      this.chunks = 1;
+      return;
+    }
+    this.held.push(output);
+    if (typeof output !== "string") this.chunks++;
+    if (this.chunks > 1 || this.held.length > OUTPUT_TAIL_LINES) this.flush();
+  }
+
+  /** Hands what is held to the tail, in order. */
+  flush(): void {
+    for (const output of this.held) {
+      if (typeof output === "string") this.tail.push(output);
+      else for (const line of lastLines(output, OUTPUT_TAIL_LINES)) this.tail.push(line);
+    }
+    this.held = [];
+    this.chunks = 0;
+  }
 }
 
 /** Which fire a run is: its id, its nominal time and, with a ledger, its claim's fence. */

@@ -44,6 +44,19 @@ export type LogEvent = Base &
         readonly continues?: boolean;
       }
     | {
+        /**
+         * Several whole lines of one stream, as the bytes the job wrote: each line ends in "\n" (a "\r" before it is
+         * dropped) and none is over the runner's line limit. It stands for one `output` event per line, and every
+         * format writes it so (see log/output-lines.ts); it spares the log a string and an object per line.
+         */
+        readonly event: "output_lines";
+        readonly job: string;
+        readonly run: string;
+        readonly stream: "stdout" | "stderr";
+        /** Never empty; owned by the event (never changed after it is emitted). */
+        readonly bytes: Buffer;
+      }
+    | {
         readonly event: "finished";
         readonly job: string;
         readonly run: string;

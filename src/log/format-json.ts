@@ -1,4 +1,5 @@
 import type { LogEvent } from "./events.js";
+import { formatLines, type LineLayout } from "./output-lines.js";
 import { rfc3339 } from "./time.js";
 
 /** Event fields that are instants: rendered as RFC 3339 under the name without "Ms" (scheduledMs → scheduled). */
@@ -22,6 +23,8 @@ export function formatJson(event: LogEvent): string {
     const text = outputHead(event) + (NEEDS_ESCAPE.test(line) ? JSON.stringify(line) : `"${line}"`);
     return event.continues ? `${text},"continues":true}` : `${text}}`;
   }
+  // Several lines: written as the `output` events they stand for, one JSON line each.
+  if (event.event === "output_lines") return formatLines(event.bytes, jsonLayout(outputHead(event)));
   let text = `{"time":"${rfc3339(event.timeMs)}","level":"${event.level}","event":"${event.event}"`;
   if ("job" in event && event.job !== undefined) text += `,"job":${jsonString(event.job)}`;
   if ("run" in event && event.run !== undefined) text += `,"run":${jsonString(event.run)}`;
@@ -37,10 +40,36 @@ export function formatJson(event: LogEvent): string {
   return `${text}}`;
 }
 
+function jsonLayout(head: string): LineLayout {
+  return {
+    prefix: `${head}"`,
+    suffix: '"}',
+    escapeAll: escapeJsonText,
+    escapeLine: (line) => JSON.stringify(line).slice(1, -1),
+  };
+}
+
+/**
+ * Lines joined by "\n" escaped as JSON.stringify escapes each (without its quotes), when no line holds a control
+ * character other than tab: then only quote, backslash and tab need it.
+ */
+function escapeJsonText(text: string, controlFree: boolean): string | undefined {
+  if (!controlFree && CONTROL_BUT_TAB_AND_NEWLINE.test(text)) return undefined;
+  // includes() of one character is a memchr; a regular expression test would scan several times slower.
+  let escaped =
+    text.includes('"') || text.includes("\\") ? text.replace(QUOTES_AND_BACKSLASHES, "\\$&") : text;
+  if (escaped.includes("\t")) escaped = escaped.replaceAll("\t", "\\t");
+  return escaped;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_BUT_TAB_AND_NEWLINE = /[\u0000-\u0008\u000b-\u001f]/;
+const QUOTES_AND_BACKSLASHES = /["\\]/g;
+
 /** The last output event's keys up to `"line":`, reused while time (to the ms), level, job, run and stream stay. */
 const head = { timeMs: Number.NaN, level: "", job: "", run: "", stream: "", text: "" };
 
-function outputHead(event: Extract<LogEvent, { event: "output" }>): string {
+function outputHead(event: Extract<LogEvent, { event: "output" | "output_lines" }>): string {
   const { timeMs, level, job, run, stream } = event;
   if (
     timeMs !== head.timeMs ||

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { ColorLevel } from "./color-policy.js";
 import type { Level, LogEvent } from "./events.js";
+import { formatLines } from "./output-lines.js";
 import { humanDuration, rfc3339 } from "./time.js";
 
 /** How the human formats look. */
@@ -45,6 +46,14 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
 
   return (event) => {
     if (event.event === "output") return outputHeads.get(event) + escapeControls(event.line);
+    if (event.event === "output_lines") {
+      return formatLines(event.bytes, {
+        prefix: outputHeads.get(event),
+        suffix: "",
+        escapeAll,
+        escapeLine: escapeControls,
+      });
+    }
     const who =
       "run" in event && event.run !== undefined
         ? `${chalk.cyan(escapeControls(event.job))}[${escapeControls(event.run)}] `
@@ -73,6 +82,15 @@ export function escapeControls(text: string): string {
   return CONTROL.test(text) ? text.replace(CONTROLS, escapeControl) : text;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+/** Lines joined by "\n" escaped as escapeControls would escape each, when none holds a control character. */
+function escapeAll(text: string, controlFree: boolean): string | undefined {
+  // Known free of C0 and DEL, an ASCII text has no C1 either.
+  return controlFree || !CONTROL_BUT_NEWLINE.test(text) ? text : undefined;
+}
+
 function escapeControl(char: string): string {
   const code = char.charCodeAt(0);
   return code < 0x80
@@ -81,7 +99,8 @@ function escapeControl(char: string): string {
 }
 
 function priorityOf(event: LogEvent): string {
-  return event.event === "output" && event.stream === "stderr" ? PRIORITY.error : PRIORITY[event.level];
+  const output = event.event === "output" || event.event === "output_lines";
+  return output && event.stream === "stderr" ? PRIORITY.error : PRIORITY[event.level];
 }
 
 /**
@@ -100,7 +119,7 @@ class OutputHeadCache {
     private readonly head: (event: LogEvent) => string,
   ) {}
 
-  get(event: Extract<LogEvent, { event: "output" }>): string {
+  get(event: Extract<LogEvent, { event: "output" | "output_lines" }>): string {
     const { timeMs, job, run, stream } = event;
     // Field by field: building a key string per line would cost more than the whole format.
     if (timeMs !== this.timeMs || job !== this.job || run !== this.run || stream !== this.stream) {
@@ -117,7 +136,7 @@ class OutputHeadCache {
 
 /** The sentence for a lifecycle event, without who it is about. */
 function describe(
-  event: Exclude<LogEvent, { event: "output" }>,
+  event: Exclude<LogEvent, { event: "output" | "output_lines" }>,
   lineTime: (timeMs: number) => string,
   timeInZone: (timeMs: number, zone: string) => string,
 ): string {

@@ -22,8 +22,10 @@ export interface LogSinkOptions {
 /**
  * Formats events into lines and writes them to a stream. Lines written in the same turn of the event loop
  * (the lines of one chunk of job output) are joined into one stream write, made on the next microtask.
- * When the stream's write() returns false, needDrain() stays true until its 'drain'. After a write error
- * the sink reports it once and drops further output, rather than failing or retrying forever.
+ * When the stream's write() returns false, needDrain() stays true until its 'drain' and events written meanwhile
+ * wait unformatted (a chunk of job output as its bytes, not as the several times longer text it becomes); they
+ * are formatted when the stream has room. After a write error the sink reports it once and drops further output,
+ * rather than failing or retrying forever.
  */
 export class LogSink implements EventSink {
   /** The lines not yet written, each with its "\n", as one string built by appending (a rope in V8). */
@@ -32,6 +34,9 @@ export class LogSink implements EventSink {
   private waitingForDrain = false;
   private failed = false;
   private drainCallbacks: (() => void)[] = [];
+  /** Events written while the stream drains, formatted once it has room; `queuedFrom` is the first not yet done. */
+  private queued: LogEvent[] = [];
+  private queuedFrom = 0;
   private readonly highWaterChars: number;
   private readonly onError: (error: Error) => void;
   /** Whether writes are handed over as Buffers that the sink encodes itself; see {@link encodesStrings}. */
@@ -53,6 +58,11 @@ export class LogSink implements EventSink {
 
   write(event: LogEvent): void {
     if (this.failed) return;
+    if (this.waitingForDrain) this.queued.push(event);
+    else this.append(event);
+  }
+
+  private append(event: LogEvent): void {
     // Appending, not an array and join(): V8 then copies each line once, when the batch is written.
     this.pending += `${this.formatSafely(event)}\n`;
     if (this.pending.length >= this.highWaterChars) this.writePending();
@@ -94,8 +104,20 @@ export class LogSink implements EventSink {
     this.waitingForDrain = true;
     this.stream.once("drain", () => {
       this.waitingForDrain = false;
-      this.releaseWaiters();
+      this.appendQueued();
+      if (!this.waitingForDrain) this.releaseWaiters();
     });
+  }
+
+  /** Formats the events that waited for the drain, in order, until the stream is full again. */
+  private appendQueued(): void {
+    while (this.queuedFrom < this.queued.length && !this.waitingForDrain && !this.failed) {
+      this.append(this.queued[this.queuedFrom++]!);
+    }
+    if (this.queuedFrom === this.queued.length) {
+      this.queued = [];
+      this.queuedFrom = 0;
+    }
   }
 
   /** `text` as UTF-8, written into the slab: several times faster than the stream's own Buffer.from(). */
@@ -115,6 +137,8 @@ export class LogSink implements EventSink {
     if (this.failed) return;
     this.failed = true;
     this.pending = "";
+    this.queued = [];
+    this.queuedFrom = 0;
     this.onError(error);
     // Producers paused for a drain that will never come must carry on (their output is dropped).
     this.releaseWaiters();

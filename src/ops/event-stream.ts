@@ -62,7 +62,8 @@ export class EventStream {
     let data: string | undefined;
     for (const subscriber of this.subscribers) {
       if (subscriber.job !== undefined && subscriber.job !== job) continue;
-      data ??= `data: ${this.formatEvent(event)}\n\n`;
+      // Several lines of output (one event of the log) are one message each, as the `output` events they stand for.
+      data ??= `data: ${this.formatEvent(event).replaceAll("\n", "\n\ndata: ")}\n\n`;
       this.send(subscriber, data);
     }
   }

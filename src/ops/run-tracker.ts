@@ -1,4 +1,5 @@
 import type { LogEvent } from "../log/events.js";
+import { lastLines } from "../log/output-lines.js";
 
 /** How a run ended; the ledger's states for a finished run. */
 export type RunResultName = "succeeded" | "failed" | "timed_out" | "killed";
@@ -84,13 +85,13 @@ export class RunTracker {
     switch (event.event) {
       case "output": {
         const run = this.live.get(event.run);
-        if (!run) return;
-        const line = event.stream === "stderr" ? `! ${event.line}` : event.line;
-        run.tail.push(line);
-        run.tailChars += line.length;
-        while (run.tail.length > TAIL_LINES || (run.tailChars > TAIL_CHARS && run.tail.length > 1)) {
-          run.tailChars -= run.tail.shift()!.length;
-        }
+        if (run) keepInTail(run, event.stream, event.line);
+        return;
+      }
+      case "output_lines": {
+        const run = this.live.get(event.run);
+        // Only the lines that can stay in the tail are decoded.
+        if (run) for (const line of lastLines(event.bytes, TAIL_LINES)) keepInTail(run, event.stream, line);
         return;
       }
       case "started": {
@@ -224,5 +225,14 @@ export class RunTracker {
     else bucket.failed++;
     this.recent.push(end);
     if (this.recent.length > RECENT_RUNS) this.recent.shift();
+  }
+}
+
+function keepInTail(run: LiveRun, stream: "stdout" | "stderr", text: string): void {
+  const line = stream === "stderr" ? `! ${text}` : text;
+  run.tail.push(line);
+  run.tailChars += line.length;
+  while (run.tail.length > TAIL_LINES || (run.tailChars > TAIL_CHARS && run.tail.length > 1)) {
+    run.tailChars -= run.tail.shift()!.length;
   }
 }

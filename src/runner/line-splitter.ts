@@ -1,4 +1,5 @@
-import { isAscii, isUtf8 } from "node:buffer";
+import { isUtf8 } from "node:buffer";
+import { decodeEscaped, forEachLine } from "../log/output-lines.js";
 
 /** The longest line emitted in one piece, in bytes, unless told otherwise. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
@@ -13,6 +14,12 @@ export const CONTINUATION_MARK = " ↩";
 /** Receives each line (or piece of an over-long line) in order; `continues` is true for every piece but the last. */
 export type LineListener = (line: string, continues: boolean) => void;
 
+/**
+ * Receives whole lines as bytes: each ends in "\n" (a "\r" before it is not removed) and none is over the limit.
+ * `bytes` is a view of the chunk pushed, which the splitter never changes.
+ */
+export type LinesListener = (bytes: Buffer) => void;
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -21,7 +28,9 @@ const CR = 0x0d;
  * without a newline comes out at end(). A line longer than `maxLineBytes` comes out in pieces, cut on a
  * UTF-8 character boundary and marked with {@link CONTINUATION_MARK}. Bytes that are not UTF-8 are shown
  * as `\xHH`. A character split across chunks decodes whole, because only the unfinished line is carried.
- * Memory: at most `maxLineBytes` bytes are carried between chunks, whatever the input.
+ * With `onLines`, the whole lines found in a chunk go to it as one view of their bytes, not decoded (see
+ * log/output-lines.ts for their text); a line begun in an earlier chunk, and the pieces of an over-long line,
+ * still come to `onLine`. Memory: at most `maxLineBytes` bytes are carried between chunks, whatever the input.
  */
 export class LineSplitter {
   /** The unfinished line from earlier chunks; grows on demand up to maxLineBytes. */
@@ -31,6 +40,7 @@ export class LineSplitter {
   constructor(
     private readonly onLine: LineListener,
     private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+    private readonly onLines: LinesListener = (bytes) => forEachLine(bytes, (line) => onLine(line, false)),
   ) {
     // A limit under 4 bytes could not hold one UTF-8 character, and the boundary search would loop.
     if (!(maxLineBytes >= 4)) throw new RangeError(`maxLineBytes must be at least 4, got ${maxLineBytes}`);
@@ -50,57 +60,31 @@ export class LineSplitter {
     }
     const lastNewline = chunk.lastIndexOf(LF);
     if (lastNewline >= start) {
-      this.emitWholeLines(chunk, start, lastNewline);
+      this.emitWholeLines(chunk, start, lastNewline + 1);
       start = lastNewline + 1;
     }
     if (start < chunk.length) this.appendToCarry(chunk, start, chunk.length);
   }
 
-  /**
-   * Emits the lines of bytes [start, lastNewline), which end at lastNewline's "\n". The usual case (ASCII,
-   * or valid UTF-8 no longer than one line may be) is decoded with one toString for the whole run and cut
-   * with string indexOf: a decode per line cost more than everything else the log does with the line.
-   */
-  private emitWholeLines(chunk: Buffer, start: number, lastNewline: number): void {
-    const region = chunk.subarray(start, lastNewline);
-    // ASCII: string offsets are byte offsets, so an over-long line is still found and cut by bytes.
-    if (isAscii(region)) {
-      this.emitDecodedLines(chunk.toString("latin1", start, lastNewline), chunk, start);
+  /** Emits the lines of bytes [start, end), which ends just after a "\n": runs of lines within the limit as they are. */
+  private emitWholeLines(chunk: Buffer, start: number, end: number): void {
+    // No line of a region this short can be over the limit (a pipe reads 64 KiB, the default limit).
+    if (end - start - 1 <= this.maxLineBytes) {
+      this.onLines(chunk.subarray(start, end));
       return;
     }
-    // Valid characters never straddle a "\n", so one check covers every whole line of the chunk.
-    const valid = isUtf8(region);
-    if (valid && lastNewline - start <= this.maxLineBytes) {
-      // No line here can pass the limit, so nothing needs byte offsets.
-      this.emitDecodedLines(chunk.toString("utf8", start, lastNewline), chunk, -1);
-      return;
-    }
-    let from = start;
-    for (let newline = chunk.indexOf(LF, from); newline !== -1; newline = chunk.indexOf(LF, from)) {
-      const end = newline > from && chunk[newline - 1] === CR ? newline - 1 : newline;
-      this.emitLine(chunk, from, end, valid);
-      from = newline + 1;
-      if (from > lastNewline) break;
-    }
-  }
-
-  /**
-   * Emits each "\n"-separated line of `text` ("\r\n" counts as "\n"). `byteBase` is where `text` starts in
-   * `chunk` when its offsets are byte offsets (ASCII), or -1 when no line of it can be over the limit.
-   */
-  private emitDecodedLines(text: string, chunk: Buffer, byteBase: number): void {
-    const onLine = this.onLine;
-    const limit = this.maxLineBytes;
-    let from = 0;
-    for (;;) {
-      const newline = text.indexOf("\n", from);
-      const stop = newline === -1 ? text.length : newline;
-      const end = stop > from && text.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
-      if (byteBase >= 0 && end - from > limit) this.emitLine(chunk, byteBase + from, byteBase + end, true);
-      else onLine(text.slice(from, end), false);
-      if (newline === -1) return;
+    let runStart = start;
+    for (let from = start; from < end; ) {
+      const newline = chunk.indexOf(LF, from);
+      const lineEnd = newline > from && chunk[newline - 1] === CR ? newline - 1 : newline;
+      if (lineEnd - from > this.maxLineBytes) {
+        if (runStart < from) this.onLines(chunk.subarray(runStart, from));
+        this.emitLine(chunk, from, lineEnd, undefined);
+        runStart = newline + 1;
+      }
       from = newline + 1;
     }
+    if (runStart < end) this.onLines(chunk.subarray(runStart, end));
   }
 
   /** Emits the last line if it had no newline. Call once, when the stream has ended. */
@@ -187,52 +171,4 @@ function characterBoundary(buffer: Buffer, index: number, floor: number, nextByt
 function decode(buffer: Buffer, start: number, end: number, valid: boolean | undefined): string {
   if (valid ?? isUtf8(buffer.subarray(start, end))) return buffer.toString("utf8", start, end);
   return decodeEscaped(buffer, start, end);
-}
-
-/** Decodes UTF-8 with each byte that is not part of a valid character shown as `\xHH`. */
-export function decodeEscaped(buffer: Buffer, start: number, end: number): string {
-  let text = "";
-  let runStart = start;
-  let i = start;
-  while (i < end) {
-    const length = validSequenceLength(buffer, i, end);
-    if (length > 0) {
-      i += length;
-      continue;
-    }
-    text += `${buffer.toString("utf8", runStart, i)}\\x${buffer[i]!.toString(16).padStart(2, "0")}`;
-    i++;
-    runStart = i;
-  }
-  return text + buffer.toString("utf8", runStart, end);
-}
-
-/** The length of the valid UTF-8 character at `i` (no overlongs, surrogates or code points past U+10FFFF), or 0. */
-function validSequenceLength(buffer: Buffer, i: number, end: number): number {
-  const b0 = buffer[i]!;
-  if (b0 < 0x80) return 1;
-  let length: number;
-  let min: number;
-  let max = 0xbf;
-  if (b0 >= 0xc2 && b0 <= 0xdf) return i + 1 < end && isContinuation(buffer[i + 1]!) ? 2 : 0;
-  if (b0 >= 0xe0 && b0 <= 0xef) {
-    length = 3;
-    min = b0 === 0xe0 ? 0xa0 : 0x80;
-    if (b0 === 0xed) max = 0x9f;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    length = 4;
-    min = b0 === 0xf0 ? 0x90 : 0x80;
-    if (b0 === 0xf4) max = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + length > end) return 0;
-  const b1 = buffer[i + 1]!;
-  if (b1 < min || b1 > max) return 0;
-  for (let k = 2; k < length; k++) if (!isContinuation(buffer[i + k]!)) return 0;
-  return length;
-}
-
-function isContinuation(byte: number): boolean {
-  return (byte & 0xc0) === 0x80;
 }

@@ -56,6 +56,12 @@ export interface RunDeps {
   wallNow(): number;
   /** When given, the child's pipes are paused while it needs draining: a slow log slows the job, never memory. */
   readonly writable?: Backpressure;
+  /**
+   * Whether `emit` takes `output_lines` events: the whole lines of a chunk as one event holding their bytes, in
+   * place of one `output` event per line (the log's fast path). A line begun in an earlier chunk, and each piece
+   * of an over-long line, still comes as an `output` event.
+   */
+  readonly outputLines?: boolean;
   /** Output lines longer than this many bytes are split; default 64 KiB. */
   readonly maxLineBytes?: number;
   /** See {@link POST_EXIT_QUIET_MS}. */
@@ -280,14 +286,21 @@ class Run implements RunHandle {
   private readOutput(attempt: Attempt, output: ChildOutput, stream: "stdout" | "stderr"): void {
     const { job, runId: run } = this.spec;
     const emit = this.deps.emit;
-    const splitter = new LineSplitter((line, continues) => {
-      const timeMs = this.chunkWallMs;
-      emit(
-        continues
-          ? { timeMs, level: "info", event: "output", job, run, stream, line, continues }
-          : { timeMs, level: "info", event: "output", job, run, stream, line },
-      );
-    }, this.deps.maxLineBytes);
+    const splitter = new LineSplitter(
+      (line, continues) => {
+        const timeMs = this.chunkWallMs;
+        emit(
+          continues
+            ? { timeMs, level: "info", event: "output", job, run, stream, line, continues }
+            : { timeMs, level: "info", event: "output", job, run, stream, line },
+        );
+      },
+      this.deps.maxLineBytes,
+      this.deps.outputLines
+        ? (bytes) =>
+            emit({ timeMs: this.chunkWallMs, level: "info", event: "output_lines", job, run, stream, bytes })
+        : undefined,
+    );
     output.onData((chunk) => {
       attempt.bytesRead += chunk.length;
       this.chunkWallMs = this.deps.wallNow();

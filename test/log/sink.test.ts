@@ -125,6 +125,27 @@ describe("LogSink", () => {
     );
   });
 
+  it("keeps what is written while the stream drains unformatted, and writes it in order once it drains", async () => {
+    const stream = new SlowStream(4);
+    let formatted = 0;
+    const sink = new LogSink(stream, (event) => {
+      formatted++;
+      return format(event);
+    });
+    sink.write(line("first"));
+    await settle(1);
+    expect(sink.needDrain()).toBe(true);
+    for (const text of ["second", "third"]) sink.write(line(text));
+    expect(formatted).toBe(1);
+    expect(sink.needDrain()).toBe(true);
+    stream.finishAll();
+    await settle();
+    expect(formatted).toBe(3);
+    stream.finishAll();
+    await sink.flush();
+    expect(stream.writes.join("")).toBe("first\nsecond\nthird\n");
+  });
+
   it("flush() resolves once everything is handed over", async () => {
     const stream = new SlowStream(1);
     const sink = new LogSink(stream, format);

@@ -13,6 +13,8 @@ export interface FakeRun {
   readonly job: string;
   readonly runId: string;
   output(line: string, stream?: "stdout" | "stderr"): void;
+  /** Several whole lines ("\n"-terminated) in one output_lines event, as the CLI's runs log them. */
+  outputLines(text: string, stream?: "stdout" | "stderr"): void;
   finish(exitCode: number, durationMs?: number): void;
 }
 
@@ -59,6 +61,15 @@ export async function opsHarness(
         runId: context.runId,
         output: (line, stream = "stdout") =>
           emitNow({ event: "output", level: "info", job: job.name, run: context.runId, stream, line }),
+        outputLines: (text, stream = "stdout") =>
+          emitNow({
+            event: "output_lines",
+            level: "info",
+            job: job.name,
+            run: context.runId,
+            stream,
+            bytes: Buffer.from(text),
+          }),
         finish: (exitCode, durationMs = 100) => {
           emitNow({
             event: "finished",

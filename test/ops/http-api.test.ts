@@ -176,6 +176,27 @@ describe("the HTTP API of a running schedule", () => {
     expect(events.map((event) => event.event)).toEqual(["started", "output"]);
     controller.abort();
   });
+
+  it("streams several lines of output logged at once as one output event each", async () => {
+    harness = await opsHarness([jobSpec("a", every(1000))]);
+    const controller = new AbortController();
+    const response = await fetch(`${harness.base}/api/v1/events`, { signal: controller.signal });
+    const reader = response.body!.getReader();
+    harness.clock.advance(1000);
+    harness.runs[0]!.outputLines('one\n"two"\nthree\n');
+    let text = "";
+    while (!text.includes("three")) text += new TextDecoder().decode((await reader.read()).value);
+    const events = text
+      .split("\n\n")
+      .filter((message) => message.startsWith("data: "))
+      .map((message) => JSON.parse(message.slice(6)));
+    expect(events.filter((event) => event.event === "output").map((event) => event.line)).toEqual([
+      "one",
+      '"two"',
+      "three",
+    ]);
+    controller.abort();
+  });
 });
 
 describe("the token rule", () => {

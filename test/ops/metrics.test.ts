@@ -55,6 +55,18 @@ describe("/metrics", () => {
     expect(body).toMatch(/^process_resident_memory_bytes /m);
   });
 
+  it("counts each line of output logged several lines at once", async () => {
+    harness = await opsHarness([jobSpec("chatty", every(60_000))]);
+    harness.clock.advance(60_000);
+    harness.runs[0]!.output("alone");
+    harness.runs[0]!.outputLines("one\ntwo\n\nfour\n");
+    harness.runs[0]!.outputLines("oops\n", "stderr");
+    await settle();
+    const { body } = await harness.request("/metrics");
+    expect(sample(body, "tdefer_log_lines_total", 'stream="stdout"')).toBe(5);
+    expect(sample(body, "tdefer_log_lines_total", 'stream="stderr"')).toBe(1);
+  });
+
   it("counts skipped fires by reason", async () => {
     harness = await opsHarness([jobSpec("slow", every(1000), { overlap: "skip" })]);
     harness.clock.advance(1000);

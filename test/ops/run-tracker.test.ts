@@ -72,6 +72,33 @@ describe("the run tracker", () => {
     expect(tail.at(-1)).toBe("! the end");
   });
 
+  it("keeps the last lines of output logged several lines at once, as if logged one by one", async () => {
+    const ends: RunEnd[][] = [[], []];
+    const trackers = [new RunTracker(), new RunTracker()];
+    trackers.forEach((tracker, i) => {
+      tracker.onRunEnd((end) => ends[i]!.push(end));
+      tracker.observe(started(T0));
+    });
+    const lines = Array.from({ length: 120 }, (_, i) => `line ${i}`);
+    for (const [stream, chunk] of [
+      ["stdout", lines.slice(0, 100)],
+      ["stderr", lines.slice(100)],
+    ] as const) {
+      for (const line of chunk) trackers[0]!.observe({ ...base, timeMs: T0, event: "output", stream, line });
+      trackers[1]!.observe({
+        ...base,
+        timeMs: T0,
+        event: "output_lines",
+        stream,
+        bytes: Buffer.from(`${chunk.join("\n")}\n`),
+      });
+    }
+    for (const tracker of trackers) tracker.observe(finished(T0 + 1, 0));
+    await settle();
+    expect(ends[1]![0]!.outputTail).toEqual(ends[0]![0]!.outputTail);
+    expect(ends[1]![0]!.outputTail.at(-1)).toBe("! line 119");
+  });
+
   it("counts the last 24 hours only", async () => {
     const tracker = new RunTracker();
     tracker.observe(started(T0));

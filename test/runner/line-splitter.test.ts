@@ -1,5 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { forEachLine } from "../../src/log/output-lines.js";
 import { CONTINUATION_MARK, LineSplitter } from "../../src/runner/line-splitter.js";
+import "../helpers/fast-check-setup.js";
 
 interface Line {
   line: string;
@@ -123,5 +126,48 @@ describe("LineSplitter", () => {
         "b",
       ]);
     });
+  });
+
+  it("hands whole lines over as bytes when asked, giving the same lines in the same order", () => {
+    const text = fc.array(fc.constantFrom("ab", "c", "\n", "\r\n", "\r", "é", "😀", "\xff", "0123456789"), {
+      maxLength: 40,
+    });
+    const input = text.map((parts) => Buffer.from(parts.join("")));
+    fc.assert(
+      fc.property(
+        input,
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.integer({ min: 4, max: 24 }),
+        (bytes, cuts, max) => {
+          const chunks: Buffer[] = [];
+          let from = 0;
+          for (const cut of [...cuts.map((c) => c % (bytes.length + 1))].sort((a, b) => a - b)) {
+            chunks.push(bytes.subarray(from, Math.max(from, cut)));
+            from = Math.max(from, cut);
+          }
+          chunks.push(bytes.subarray(from));
+          const viaBytes: Line[] = [];
+          let longest = 0;
+          const splitter = new LineSplitter(
+            (line, continues) => viaBytes.push({ line, continues }),
+            max,
+            (lines) => {
+              for (
+                let start = 0, end = lines.indexOf(10);
+                end !== -1;
+                start = end + 1, end = lines.indexOf(10, start)
+              ) {
+                longest = Math.max(longest, end - start - (lines[end - 1] === 13 ? 1 : 0));
+              }
+              forEachLine(lines, (line) => viaBytes.push({ line, continues: false }));
+            },
+          );
+          for (const chunk of chunks) splitter.push(chunk);
+          splitter.end();
+          expect(viaBytes).toEqual(split(chunks, max));
+          expect(longest).toBeLessThanOrEqual(max);
+        },
+      ),
+    );
   });
 });

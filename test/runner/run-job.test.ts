@@ -363,6 +363,29 @@ describe("runJob", () => {
     expect(events.filter((e) => e.event === "output").length).toBe(3);
   });
 
+  it("hands the whole lines of a chunk over as one output_lines event when the log takes them", () => {
+    const { spawner, events, make } = setUp({}, { outputLines: true, maxLineBytes: 8 });
+    make();
+    spawner.last.stdout.push("one\ntwo\nthr");
+    spawner.last.stdout.push("ee\nfour\n0123456789\nfive\nsix");
+    spawner.last.stdout.end();
+    const output = events
+      .slice(1)
+      .map((e) =>
+        e.event === "output_lines" ? { lines: e.bytes.toString() } : e.event === "output" ? e.line : e.event,
+      );
+    expect(output).toEqual([
+      { lines: "one\ntwo\n" },
+      "three",
+      { lines: "four\n" },
+      "01234567 ↩",
+      "89",
+      { lines: "five\n" },
+      "six",
+    ]);
+    expect(events[1]).toMatchObject({ timeMs: T0 + 5, job: "backup", run: "r3f2", stream: "stdout" });
+  });
+
   it("marks the pieces of an over-long line", () => {
     const { spawner, make, events } = setUp({}, { maxLineBytes: 4 });
     make();
