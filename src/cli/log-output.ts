@@ -44,7 +44,11 @@ export function createLogOutput(
     timeInZone: formatInZone,
     journal: (io.env.JOURNAL_STREAM ?? "") !== "",
   });
-  const sink = new LogSink(stdout, formatter, onError ? { onError } : {});
+  const sink = new LogSink(stdout, formatter, {
+    ...(onError ? { onError } : {}),
+    // Our own stdout (a file, pipe, socket or terminal) is done with a Buffer once its write callback ran.
+    reusesBuffers: io.stdout === process.stdout,
+  });
   // Debug events (a won claim, one per fire) are for the metrics and the status page, not the log, in any format:
   // one per fire would double every run's lines (and change the json stream that programs already read).
   const write = (event: LogEvent) => {

@@ -1,5 +1,12 @@
 import type { LogEvent } from "./events.js";
-import { formatLines, type LineLayout } from "./output-lines.js";
+import {
+  formatLines,
+  type LineLayout,
+  type LinesLayout,
+  type LogFormatter,
+  linesLayoutCache,
+  writableAsIs,
+} from "./output-lines.js";
 import { rfc3339 } from "./time.js";
 
 /** Event fields that are instants: rendered as RFC 3339 under the name without "Ms" (scheduledMs → scheduled). */
@@ -16,7 +23,16 @@ const LEADING_KEYS = new Set(["timeMs", "level", "event", "job", "run"]);
  * `attempt`; `finished` has `exit_code`, `signal`, `duration_ms`, `attempt` and `error` when it could not
  * start; `skipped` has `reason`. Absent optional fields are left out.
  */
-export function formatJson(event: LogEvent): string {
+export const formatJson: LogFormatter = Object.assign(formatJsonText, {
+  linesLayout: (event: Extract<LogEvent, { event: "output_lines" }>): LinesLayout | undefined =>
+    writableAsIs(event.bytes, JSON_ESCAPED) ? jsonLinesLayout(outputHead(event)) : undefined,
+});
+
+/** Besides the control characters: quote, backslash and tab. */
+const JSON_ESCAPED = [0x22, 0x5c, 0x09];
+const jsonLinesLayout = linesLayoutCache('"', '"}');
+
+function formatJsonText(event: LogEvent): string {
   // The hot path: one line of job output, built without an intermediate object.
   if (event.event === "output") {
     const line = event.line;

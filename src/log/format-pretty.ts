@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { ColorLevel } from "./color-policy.js";
 import type { Level, LogEvent } from "./events.js";
-import { formatLines } from "./output-lines.js";
+import { formatLines, type LogFormatter, linesLayoutCache, writableAsIs } from "./output-lines.js";
 import { humanDuration, rfc3339 } from "./time.js";
 
 /** How the human formats look. */
@@ -27,7 +27,7 @@ const PRIORITY: Record<Level, string> = { error: "<3>", warn: "<4>", info: "<6>"
  * `2026-11-27T04:20:00.123Z backup[r3f2] | text` ("|" for stdout, "!" for stderr); lifecycle events are
  * sentences such as `backup[r3f2] started (pid 123, 2 ms late)` or `backup[r3f2] finished: exit 0 in 1.2s`.
  */
-export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent) => string {
+export function createPrettyFormatter(options: PrettyOptions): LogFormatter {
   const chalk = new Chalk({ level: options.colorLevel });
   const colored = options.colorLevel > 0;
   const journal = options.journal ?? false;
@@ -44,7 +44,8 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
     journal ? priorityOf(event) : `${colored ? chalk.gray(lineTime(event.timeMs)) : lineTime(event.timeMs)} `;
   const outputHeads = new OutputHeadCache(chalk, head);
 
-  return (event) => {
+  const layouts = linesLayoutCache("", "");
+  const format = (event: LogEvent): string => {
     if (event.event === "output") return outputHeads.get(event) + escapeControls(event.line);
     if (event.event === "output_lines") {
       return formatLines(event.bytes, {
@@ -62,7 +63,13 @@ export function createPrettyFormatter(options: PrettyOptions): (event: LogEvent)
           : "";
     return head(event) + who + paint[event.level](escapeControls(describe(event, lineTime, timeInZone)));
   };
+  return Object.assign(format, {
+    linesLayout: (event: Extract<LogEvent, { event: "output_lines" }>) =>
+      writableAsIs(event.bytes, NONE) ? layouts(outputHeads.get(event)) : undefined,
+  });
 }
+
+const NONE: readonly number[] = [];
 
 /**
  * The control characters a terminal or the journal would act on: C0 but tab, DEL, and C1 (U+0080–U+009F, which

@@ -1,7 +1,7 @@
 import type { ColorLevel } from "./color-policy.js";
-import type { LogEvent } from "./events.js";
 import { formatJson } from "./format-json.js";
 import { createPrettyFormatter } from "./format-pretty.js";
+import type { LogFormatter } from "./output-lines.js";
 
 /** The --log-format values. */
 export type LogFormat = "pretty" | "plain" | "json";
@@ -19,7 +19,7 @@ export function createFormatter(
     lineTime?: (timeMs: number) => string;
     timeInZone?: (timeMs: number, zone: string) => string;
   },
-): (event: LogEvent) => string {
+): LogFormatter {
   if (format === "json") return formatJson;
   const { colorForced, ...pretty } = options;
   return createPrettyFormatter({

@@ -1,5 +1,6 @@
 // Reading and formatting an `output_lines` event: whole lines of a job's output, kept as the bytes the job wrote.
 import { isAscii, isUtf8 } from "node:buffer";
+import type { LogEvent } from "./events.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -48,6 +49,56 @@ export function countLines(bytes: Buffer): number {
   let count = 0;
   for (let newline = bytes.indexOf(LF); newline !== -1; newline = bytes.indexOf(LF, newline + 1)) count++;
   return count;
+}
+
+/** A format: an event as one line of text without its newline (several lines, joined by "\n", for output_lines). */
+export interface LogFormatter {
+  (event: LogEvent): string;
+  /**
+   * How the lines of an output_lines event are written as bytes, when none of them needs an escape in this format;
+   * undefined when one might (the event is then formatted as text).
+   */
+  readonly linesLayout?: (event: Extract<LogEvent, { event: "output_lines" }>) => LinesLayout | undefined;
+}
+
+/** Each line of job output as bytes: `prefix`, the line as the job wrote it, then `between` or, after the last, `last`. */
+export interface LinesLayout {
+  readonly prefix: Buffer;
+  /** The suffix, "\n" and the next line's prefix. */
+  readonly between: Buffer;
+  /** The suffix and "\n". */
+  readonly last: Buffer;
+}
+
+/**
+ * The layout of `head + opening + line + suffix` per line, for a format whose head changes now and then (time,
+ * job, run, stream): its bytes are made again only when `head` is another string than the last time.
+ */
+export function linesLayoutCache(opening: string, suffix: string): (head: string) => LinesLayout {
+  let lastHead: string | undefined;
+  let layout: LinesLayout | undefined;
+  return (head) => {
+    if (head !== lastHead || !layout) {
+      lastHead = head;
+      layout = {
+        prefix: Buffer.from(head + opening),
+        between: Buffer.from(`${suffix}\n${head}${opening}`),
+        last: Buffer.from(`${suffix}\n`),
+      };
+    }
+    return layout;
+  };
+}
+
+/**
+ * Whether the lines of `bytes` may be written as they are: ASCII without control characters (tab aside), no "\r"
+ * (a CRLF line end is dropped, a lone CR escaped), and none of `alsoEscaped` (JSON's quote, backslash and tab).
+ * Native scans and four bytes a step for the controls: this check runs over every byte of a flood.
+ */
+export function writableAsIs(bytes: Buffer, alsoEscaped: readonly number[]): boolean {
+  if (!isAscii(bytes) || bytes.indexOf(CR) !== -1) return false;
+  for (const byte of alsoEscaped) if (bytes.indexOf(byte) !== -1) return false;
+  return !hasAsciiControl(bytes);
 }
 
 /** How a format lays out each line of job output: `prefix + escaped text + suffix`. */

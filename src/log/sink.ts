@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { LogEvent } from "./events.js";
+import type { LinesLayout, LogFormatter } from "./output-lines.js";
 
 /** Where events go. Also tells producers when to wait (the Backpressure shape that runJob accepts). */
 export interface EventSink {
@@ -15,8 +16,14 @@ export interface EventSink {
 export interface LogSinkOptions {
   /** Told once of the first write error (EPIPE when the reader went away…); later output is dropped. */
   onError?: (error: Error) => void;
-  /** Buffered characters above which the sink writes at once and asks producers to pause. Default 64 Ki. */
+  /** Buffered characters (bytes, for job output laid out as bytes) above which the sink writes at once and asks producers to pause. Default 64 Ki. */
   highWaterChars?: number;
+  /**
+   * The stream is done with a Buffer once its write callback has run (files, pipes, sockets, terminals: not a
+   * stream that keeps what it is given, as a PassThrough does): the sink then reuses its buffers, so a flood of
+   * output leaves no garbage behind.
+   */
+  reusesBuffers?: boolean;
 }
 
 /**
@@ -41,18 +48,27 @@ export class LogSink implements EventSink {
   private readonly onError: (error: Error) => void;
   /** Whether writes are handed over as Buffers that the sink encodes itself; see {@link encodesStrings}. */
   private readonly encodes: boolean;
-  /** Encoded batches are carved from this, front to back; a handed-over part is never written again. */
+  private readonly reusesBuffers: boolean;
+  /**
+   * Bytes for the stream are carved from this, front to back: [bytesStart, slabUsed) is laid out and not yet handed
+   * over; what lies before bytesStart was handed over and is not written again, unless `reusesBuffers` and the
+   * stream has finished with all of it.
+   */
   private slab: Buffer = Buffer.alloc(0);
+  private bytesStart = 0;
   private slabUsed = 0;
+  /** Parts of the current slab handed to the stream that it has not finished writing. */
+  private slabWrites = 0;
 
   constructor(
     private readonly stream: Writable,
-    private readonly format: (event: LogEvent) => string,
+    private readonly format: LogFormatter,
     options: LogSinkOptions = {},
   ) {
     this.highWaterChars = options.highWaterChars ?? 64 * 1024;
     this.onError = options.onError ?? reportToStderr;
     this.encodes = encodesStrings(stream);
+    this.reusesBuffers = options.reusesBuffers ?? false;
     stream.on("error", (error) => this.fail(error));
   }
 
@@ -63,13 +79,52 @@ export class LogSink implements EventSink {
   }
 
   private append(event: LogEvent): void {
+    const layout = event.event === "output_lines" ? this.format.linesLayout?.(event) : undefined;
+    if (layout && event.event === "output_lines") this.layOut(event.bytes, layout);
     // Appending, not an array and join(): V8 then copies each line once, when the batch is written.
-    this.pending += `${this.formatSafely(event)}\n`;
-    if (this.pending.length >= this.highWaterChars) this.writePending();
+    else this.pending += `${this.formatSafely(event)}\n`;
+    if (this.pendingSize() >= this.highWaterChars) this.writePending();
     else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => this.writePending());
     }
+  }
+
+  private pendingSize(): number {
+    return this.pending.length + this.slabUsed - this.bytesStart;
+  }
+
+  /**
+   * Lays the lines of `bytes` out in the slab as `layout` says, copying bytes: no string and no object per line.
+   * The text pending before them goes into the slab first, so the order stays.
+   */
+  private layOut(bytes: Buffer, layout: LinesLayout): void {
+    this.pendingToSlab();
+    const { prefix, between, last } = layout;
+    this.roomFor(prefix.length);
+    this.slabUsed += prefix.copy(this.slab, this.slabUsed);
+    let slab = this.slab;
+    let at = this.slabUsed;
+    const end = bytes.length - 1;
+    const { buffer, byteOffset } = bytes;
+    for (let from = 0; ; ) {
+      const newline = bytes.indexOf(LF, from);
+      const after = newline === end ? last : between;
+      const length = newline - from;
+      if (at + length + after.length > slab.length) {
+        this.slabUsed = at;
+        this.roomFor(length + after.length);
+        slab = this.slab;
+        at = this.slabUsed;
+      }
+      // A plain Uint8Array view and set(): about half the cost of Buffer's copy(), which checks and converts more.
+      slab.set(new Uint8Array(buffer, byteOffset + from, length), at);
+      slab.set(after, at + length);
+      at += length + after.length;
+      if (newline === end) break;
+      from = newline + 1;
+    }
+    this.slabUsed = at;
   }
 
   /** An event that cannot be formatted (a bug) becomes a line saying so: logging must never throw. */
@@ -82,7 +137,7 @@ export class LogSink implements EventSink {
   }
 
   needDrain(): boolean {
-    return !this.failed && (this.waitingForDrain || this.pending.length >= this.highWaterChars);
+    return !this.failed && (this.waitingForDrain || this.pendingSize() >= this.highWaterChars);
   }
 
   onceDrained(callback: () => void): void {
@@ -97,15 +152,41 @@ export class LogSink implements EventSink {
 
   private writePending(): void {
     this.flushQueued = false;
-    if (this.pending.length === 0 || this.failed) return;
-    const text = this.pending;
-    this.pending = "";
-    if (this.stream.write(this.encodes ? this.encode(text) : text) || this.waitingForDrain) return;
+    if (this.failed) return;
+    if (this.slabUsed > this.bytesStart || (this.encodes && this.pending.length > 0)) {
+      this.pendingToSlab();
+      this.handOverBytes();
+    } else if (this.pending.length > 0) {
+      const text = this.pending;
+      this.pending = "";
+      this.send(text);
+    }
+  }
+
+  /** Hands the stream `data`; past its high-water mark, producers wait for its 'drain'. */
+  private send(data: string | Buffer, onWritten?: () => void): void {
+    if (this.stream.write(data, onWritten) || this.waitingForDrain) return;
     this.waitingForDrain = true;
     this.stream.once("drain", () => {
       this.waitingForDrain = false;
       this.appendQueued();
       if (!this.waitingForDrain) this.releaseWaiters();
+    });
+  }
+
+  /** Hands over the bytes laid out in the slab and not yet handed over. */
+  private handOverBytes(): void {
+    if (this.slabUsed === this.bytesStart) return;
+    const part = this.slab.subarray(this.bytesStart, this.slabUsed);
+    this.bytesStart = this.slabUsed;
+    if (!this.reusesBuffers) {
+      this.send(part);
+      return;
+    }
+    const slab = this.slab;
+    this.slabWrites++;
+    this.send(part, () => {
+      if (slab === this.slab) this.slabWrites--;
     });
   }
 
@@ -120,23 +201,38 @@ export class LogSink implements EventSink {
     }
   }
 
-  /** `text` as UTF-8, written into the slab: several times faster than the stream's own Buffer.from(). */
-  private encode(text: string): Buffer {
+  /** The pending text as UTF-8 in the slab: several times faster than the stream's own Buffer.from(). */
+  private pendingToSlab(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending;
+    this.pending = "";
     // At most 3 bytes per UTF-16 unit (a surrogate pair is 4 bytes for 2 units).
-    const room = text.length * 3;
-    if (this.slab.length - this.slabUsed < room) {
-      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, room));
-      this.slabUsed = 0;
+    this.roomFor(text.length * 3);
+    this.slabUsed += this.slab.write(text, this.slabUsed, "utf8");
+  }
+
+  /** Makes room for `bytes` more bytes at slabUsed: the slab again from its start, or a new one. */
+  private roomFor(bytes: number): void {
+    // Everything handed over is written: with reusesBuffers, the slab starts over.
+    if (this.reusesBuffers && this.slabWrites === 0 && this.bytesStart === this.slabUsed) {
+      this.bytesStart = this.slabUsed = 0;
     }
-    const start = this.slabUsed;
-    this.slabUsed += this.slab.write(text, start, "utf8");
-    return this.slab.subarray(start, this.slabUsed);
+    if (this.slab.length - this.slabUsed >= bytes) return;
+    this.handOverBytes();
+    if (this.reusesBuffers && this.slabWrites === 0 && this.slab.length >= bytes) {
+      this.bytesStart = this.slabUsed = 0;
+      return;
+    }
+    this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
+    this.bytesStart = this.slabUsed = 0;
+    this.slabWrites = 0;
   }
 
   private fail(error: Error): void {
     if (this.failed) return;
     this.failed = true;
     this.pending = "";
+    this.bytesStart = this.slabUsed;
     this.queued = [];
     this.queuedFrom = 0;
     this.onError(error);
@@ -149,6 +245,7 @@ export class LogSink implements EventSink {
   }
 }
 
+const LF = 0x0a;
 const SLAB_BYTES = 1024 * 1024;
 
 /**

@@ -1,10 +1,13 @@
+import { Writable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { LogEvent } from "../../src/log/events.js";
 import { formatJson } from "../../src/log/format-json.js";
 import { createPrettyFormatter } from "../../src/log/format-pretty.js";
 import { countLines, forEachLine, holdsLines, lastLines } from "../../src/log/output-lines.js";
+import { LogSink } from "../../src/log/sink.js";
 import "../helpers/fast-check-setup.js";
+import { settle } from "../helpers/settle.js";
 
 const T = Date.UTC(2026, 10, 27, 4, 20, 0, 123);
 
@@ -118,4 +121,67 @@ describe("an output_lines event", () => {
       }),
     );
   });
+
+  for (const [name, format] of Object.entries(formats)) {
+    for (const decodeStrings of [true, false]) {
+      it(`reaches a ${decodeStrings ? "file" : "pipe"} in ${name} as the same bytes as one output event per line`, async () => {
+        const written = (events: LogEvent[], highWaterChars: number) => {
+          const chunks: Buffer[] = [];
+          const stream = new Writable({
+            decodeStrings,
+            write(chunk: Buffer | string, _encoding, callback) {
+              chunks.push(Buffer.from(chunk));
+              callback();
+            },
+          });
+          const sink = new LogSink(stream, format, { highWaterChars });
+          for (const event of events) sink.write(event);
+          return sink.flush().then(() => Buffer.concat(chunks).toString("latin1"));
+        };
+        const started: LogEvent = {
+          timeMs: T,
+          level: "info",
+          event: "started",
+          job: "backup",
+          run: "r3f2",
+          pid: 7,
+          scheduledMs: T,
+          lateMs: 0,
+          attempt: 1,
+        };
+        const plainAscii = fc
+          .array(fc.constantFrom("ab", "c d", "0123456789", "x".repeat(300)), { minLength: 1, maxLength: 40 })
+          .map((lines) => Buffer.from(`${lines.join("\n")}\n`));
+        const item = fc.oneof(
+          plainAscii.map((bytes) => ({ bytes })),
+          chunkBytes.map((bytes) => ({ bytes })),
+          fc.constantFrom({ line: "single é" }, { line: "" }, { started: true }),
+        );
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(item, { maxLength: 12 }),
+            fc.integer({ min: 1, max: 5000 }),
+            async (items, highWater) => {
+              const chunked: LogEvent[] = [];
+              const perLine: LogEvent[] = [];
+              for (const entry of items) {
+                if ("bytes" in entry) {
+                  chunked.push(outputLines(entry.bytes));
+                  forEachLine(entry.bytes, (line) => perLine.push(outputLine(line)));
+                } else {
+                  const event =
+                    "line" in entry && entry.line !== undefined ? outputLine(entry.line) : started;
+                  chunked.push(event);
+                  perLine.push(event);
+                }
+              }
+              expect(await written(chunked, highWater)).toBe(await written(perLine, highWater));
+            },
+          ),
+          { numRuns: 60 },
+        );
+        await settle();
+      });
+    }
+  }
 });

@@ -86,6 +86,49 @@ describe("LogSink", () => {
     expect(Buffer.concat(chunks).toString("utf8")).toBe(`${lines.join("\n")}\n`);
   });
 
+  it("with reusesBuffers, lays output out again only over bytes the stream has finished writing", async () => {
+    const held: { chunk: Buffer; copy: Buffer; done: () => void }[] = [];
+    const received: Buffer[] = [];
+    const stream = new Writable({
+      highWaterMark: 1 << 30,
+      write(chunk: Buffer, _encoding, callback) {
+        held.push({ chunk, copy: Buffer.from(chunk), done: callback });
+        received.push(Buffer.from(chunk));
+      },
+    });
+    const formatter = createFormatter("plain", { colorLevel: 0, lineTime: () => "T" });
+    const sink = new LogSink(stream, formatter, { highWaterChars: 1000, reusesBuffers: true });
+    let expected = "";
+    for (let round = 0; round < 8; round++) {
+      for (let i = 0; i < 40; i++) {
+        const text = `${round}:${i} ${"y".repeat(20_000)}\n${round}:${i} second\n`;
+        sink.write({
+          timeMs: 0,
+          level: "info",
+          event: "output_lines",
+          job: "j",
+          run: "r",
+          stream: "stdout",
+          bytes: Buffer.from(text),
+        });
+        expected += text.replace(/^/gm, "T j[r] | ").slice(0, -"T j[r] | ".length);
+      }
+      await settle(1);
+      // Until the stream says a part is written, the bytes it was handed must stay as they were.
+      expect(held.every((write) => write.chunk.equals(write.copy))).toBe(true);
+      if (round % 2 === 1) for (const write of held.splice(0)) write.done();
+      await settle();
+      expect(held.every((write) => write.chunk.equals(write.copy))).toBe(true);
+    }
+    // The stream takes one part at a time: the others wait in it until the one before is done.
+    while (held.length > 0) {
+      for (const write of held.splice(0)) write.done();
+      await settle();
+      expect(held.every((write) => write.chunk.equals(write.copy))).toBe(true);
+    }
+    expect(Buffer.concat(received).toString()).toBe(expected);
+  });
+
   it("reports a write error once, then drops output and releases waiting producers", async () => {
     const errors: Error[] = [];
     let writes = 0;
