@@ -20,7 +20,7 @@ export function logParams(quick) {
  * one least disturbed.
  */
 export async function logThroughput(ctx) {
-  const { P, child, node, table, fmt, ratio, verdicts, notes, twisted } = ctx;
+  const { P, child, node, table, fmt, ratio, verdicts, notes, twisted, baselineDir } = ctx;
   const dir = mkdtempSync(join(tmpdir(), "tdefer-bench-log-"));
   try {
     const data = join(dir, "lines");
@@ -29,26 +29,32 @@ export async function logThroughput(ctx) {
       "input",
     );
     if (made.error) throw new Error(made.error);
+    // [key, label, subject, extra arguments]; with --baseline, the built checkout there runs beside this one.
     const subjects = [
       ["node-pipe", "Node child.stdout.pipe(fs.createWriteStream)"],
       ["cat", "cat FILE, piped to cat > out"],
       ["tdefer-plain", "tdefer run --log-format plain"],
       ["tdefer-json", "tdefer run --log-format json"],
     ];
+    if (baselineDir) {
+      const bin = ["--bin", join(baselineDir, "bin", "tdefer.js")];
+      subjects.push(["before-plain", "baseline build: tdefer run --log-format plain", "tdefer-plain", bin]);
+      subjects.push(["before-json", "baseline build: tdefer run --log-format json", "tdefer-json", bin]);
+    }
     if (twisted.ok) {
       subjects.push(["twisted-raw", "Twisted ProcessProtocol, chunks as is"]);
       subjects.push(["twisted-lines", "Twisted ProcessProtocol, split into lines + prefix"]);
     }
     const best = new Map();
     for (let rep = 0; rep < P.reps; rep++) {
-      for (const [subject, label] of subjects) {
+      for (const [key, label, subject = key, extra = []] of subjects) {
         const r = await child(
-          ...node("log-throughput.mjs", "--subject", subject, "--data", data, "--dir", dir),
+          ...node("log-throughput.mjs", "--subject", subject, "--data", data, "--dir", dir, ...extra),
           label,
         );
         r.label = label;
-        const prev = best.get(subject);
-        if (!prev || prev.error || (!r.error && r.mbPerS > prev.mbPerS)) best.set(subject, r);
+        const prev = best.get(key);
+        if (!prev || prev.error || (!r.error && r.mbPerS > prev.mbPerS)) best.set(key, r);
       }
       rmSync(join(dir, "out-tdefer-json"), { force: true });
     }
@@ -94,11 +100,14 @@ export async function logThroughput(ctx) {
     const long = join(dir, "long");
     await child(...node("log-throughput.mjs", "--make", long, "--mb", P.longMb, "--line", 0), "input");
     const longResults = [];
-    for (const [subject, label] of subjects.slice(0, 4)) {
+    for (const [key, label, subject = key, extra = []] of subjects.filter(
+      ([k]) => !k.startsWith("twisted"),
+    )) {
       const r = await child(
-        ...node("log-throughput.mjs", "--subject", subject, "--data", long, "--dir", dir),
+        ...node("log-throughput.mjs", "--subject", subject, "--data", long, "--dir", dir, ...extra),
         label,
       );
+      r.key = key;
       r.label = label;
       longResults.push(r);
     }
@@ -143,7 +152,17 @@ export async function logThroughput(ctx) {
           json.mbPerS >= peer.mbPerS ? "met" : "MISSED",
         ]);
     }
-    const rss = [plain, json, ...longResults.slice(2)].filter((r) => !r.error).map((r) => r.rssMiB);
+    const rss = [plain, json, ...longResults.filter((r) => r.key?.startsWith("tdefer"))]
+      .filter((r) => !r.error)
+      .map((r) => r.rssMiB);
+    for (const format of ["plain", "json"]) {
+      const after = best.get(`tdefer-${format}`);
+      const before = best.get(`before-${format}`);
+      if (after && before && !after.error && !before.error)
+        notes.push(
+          `Log throughput, ${format}: ${fmt(after.mbPerS, 0)} MB/s against the baseline build's ${fmt(before.mbPerS, 0)} (${ratio(after.mbPerS, before.mbPerS)}); peak RSS ${fmt(after.rssMiB, 0)} against ${fmt(before.rssMiB, 0)} MiB.`,
+        );
+    }
     verdicts.push([
       "log: tdefer peak RSS ≤ 100 MiB (100-byte lines and one long line)",
       `${fmt(Math.max(...rss), 0)} MiB at most`,

@@ -13,7 +13,16 @@
 // the whole process. `--make FILE --mb N --line BYTES` writes the input (BYTES per line, "\n" included;
 // --line 0: one line of N MB) and exits. Prints one JSON line.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { benchDir, emit, parseArgs } from "./lib.mjs";
 
@@ -70,7 +79,7 @@ function makeInput(file, mb, line) {
  * Runs `command` with stdout to `stdoutFile` (or inherited), under /usr/bin/time when present; resolves with
  * wall ms, peak RSS KiB and stderr.
  */
-function measured(command, argv, stdoutFile) {
+function measured(command, argv, stdoutFile, env = process.env) {
   return new Promise((resolve, reject) => {
     const timeFile = join(dir, `time-${subject}`);
     const useTime = existsSync(TIME);
@@ -79,7 +88,7 @@ function measured(command, argv, stdoutFile) {
       : [command, argv];
     const fd = stdoutFile ? openSync(stdoutFile, "w") : "ignore";
     const started = performance.now();
-    const proc = spawn(file, fileArgs, { stdio: ["ignore", fd, "pipe"] });
+    const proc = spawn(file, fileArgs, { stdio: ["ignore", fd, "pipe"], env });
     if (typeof fd === "number") closeSync(fd);
     let stderr = "";
     proc.stderr.on("data", (d) => {
@@ -140,7 +149,14 @@ async function runSubject() {
     const format = subject.slice("tdefer-".length);
     const schedule = join(dir, "log-throughput.yaml");
     writeFileSync(schedule, `jobs:\n  log:\n    after: 0s\n    run: [cat, ${JSON.stringify(data)}]\n`);
-    const m = await measured(process.execPath, [tdeferBin, "run", schedule, "--log-format", format], out);
+    // A ledger of its own in the temp dir: the user's is not touched, and two builds never share one.
+    const env = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(dir, "state-")) };
+    const m = await measured(
+      process.execPath,
+      [tdeferBin, "run", schedule, "--log-format", format],
+      out,
+      env,
+    );
     return { ...m, streamMs: tdeferStreamMs(format) };
   }
   if (subject === "cat") {

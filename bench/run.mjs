@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next] [-- --baseline DIR]
-// (--baseline: start-up also times the built checkout in DIR, for before/after in one run)
+// (--baseline: start-up and log throughput also run the built checkout in DIR, for before/after in one run)
 // Runs every benchmark in fresh child processes, the peers (setTimeout/setInterval, Twisted through
 // /usr/bin/python3, croner) beside the Reactor on this machine in this run, and prints Markdown tables.
 // Builds and installs nothing: it needs dist/ (npm run build) and skips a peer that is absent.
@@ -420,7 +420,20 @@ if (!only || only === "drift") await drift();
 if (!only || only === "scale") await scale(twisted, croner);
 if (!only || only === "check-next") await checkNext();
 // The runner's benchmarks (bench/log-benches.mjs); --only runner runs the three of them.
-const runnerCtx = { P: logParams(quick), child, node, py, table, fmt, ratio, verdicts, notes, twisted };
+const baselineDir = typeof args.baseline === "string" ? args.baseline : undefined;
+const runnerCtx = {
+  P: logParams(quick),
+  child,
+  node,
+  py,
+  table,
+  fmt,
+  ratio,
+  verdicts,
+  notes,
+  twisted,
+  baselineDir,
+};
 const runner = (name) => !only || only === name || only === "runner";
 if (runner("log")) await logThroughput(runnerCtx);
 if (runner("spawn")) await spawnOverhead(runnerCtx);
