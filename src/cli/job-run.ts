@@ -1,6 +1,12 @@
 import type { WallClock } from "../clock/clock.js";
-import { type FinishUpdate, OUTPUT_TAIL_LINES, type OutputTail } from "../ledger/ledger.js";
-import { holdsLines, lastLines } from "../log/output-lines.js";
+import {
+  type FinishUpdate,
+  OUTPUT_TAIL_BYTES,
+  OUTPUT_TAIL_LINES,
+  type OutputTail,
+} from "../ledger/ledger.js";
+import type { LogEvent } from "../log/events.js";
+import { holdsLines, lastOutputLines } from "../log/output-lines.js";
 import { type RunHandle, type RunResult, type RunSpec, runJob } from "../runner/run-job.js";
 import type { Spawner } from "../runner/spawner.js";
 import type { JobSpec } from "../schedule/types.js";
@@ -31,7 +37,7 @@ export function startJobRun(
     emit: recent
       ? (event) => {
           if (event.event === "output") recent.push(event.line);
-          else if (event.event === "output_lines") recent.push(event.bytes);
+          else if (event.event === "output_lines") recent.push(event);
           // The record is made after the last attempt's `finished`: its tail must be complete by then.
           else if (event.event === "finished") recent.flush();
           log.emit(event);
@@ -45,23 +51,25 @@ export function startJobRun(
 
 /**
  * A run's output on its way to the ledger's tail, decoded only when the tail needs it: a chunk of at least
- * OUTPUT_TAIL_LINES lines makes everything before it irrelevant, so at pipe speed nothing is decoded until the
- * run finishes. Holds at most two chunks and OUTPUT_TAIL_LINES lines.
+ * OUTPUT_TAIL_LINES lines, or a piece of an over-long line that fills the tail alone, makes everything before it
+ * irrelevant, so at pipe speed nothing is decoded until the run finishes. Holds at most two chunks and
+ * OUTPUT_TAIL_LINES lines or pieces.
  */
 export class RecentOutput {
-  private held: (string | Buffer)[] = [];
+  private held: (string | OutputLines)[] = [];
   private chunks = 0;
 
   constructor(private readonly tail: OutputTail) {}
 
-  push(output: string | Buffer): void {
-    if (typeof output !== "string" && holdsLines(output, OUTPUT_TAIL_LINES)) {
+  /** A line (an `output` event's), or several (an `output_lines` event). */
+  push(output: string | OutputLines): void {
+    if (typeof output !== "string" && supersedes(output)) {
       this.held = [output];
-      this.chunks = 1;
+      this.chunks = output.continues ? 0 : 1;
       return;
     }
     this.held.push(output);
-    if (typeof output !== "string") this.chunks++;
+    if (typeof output !== "string" && !output.continues) this.chunks++;
     if (this.chunks > 1 || this.held.length > OUTPUT_TAIL_LINES) this.flush();
   }
 
@@ -69,11 +77,22 @@ export class RecentOutput {
   flush(): void {
     for (const output of this.held) {
       if (typeof output === "string") this.tail.push(output);
-      else for (const line of lastLines(output, OUTPUT_TAIL_LINES)) this.tail.push(line);
+      else for (const line of lastOutputLines(output, OUTPUT_TAIL_LINES)) this.tail.push(line);
     }
     this.held = [];
     this.chunks = 0;
   }
+}
+
+type OutputLines = Extract<LogEvent, { event: "output_lines" }>;
+
+/**
+ * Whether the tail after `output` holds nothing from before it: it has OUTPUT_TAIL_LINES lines, or it is a piece of
+ * an over-long line that fills the tail's bytes alone (the tail keeps the end of such a line, and only it).
+ */
+function supersedes(output: OutputLines): boolean {
+  if (output.continues) return output.bytes.length >= OUTPUT_TAIL_BYTES;
+  return holdsLines(output.bytes, OUTPUT_TAIL_LINES);
 }
 
 /** Which fire a run is: its id, its nominal time and, with a ledger, its claim's fence. */

@@ -55,6 +55,11 @@ export type LogEvent = Base &
         readonly stream: "stdout" | "stderr";
         /** Never empty; owned by the event (never changed after it is emitted). */
         readonly bytes: Buffer;
+        /**
+         * Set when `bytes` is one piece of an over-long line, without a "\n": the event then stands for one `output`
+         * event with `continues: true`, whose line is the piece and " ↩".
+         */
+        readonly continues?: true;
       }
     | {
         readonly event: "finished";

@@ -5,6 +5,7 @@ import {
   type LinesLayout,
   type LogFormatter,
   linesLayoutCache,
+  pieceText,
   writableAsIs,
 } from "./output-lines.js";
 import { rfc3339 } from "./time.js";
@@ -30,7 +31,7 @@ export const formatJson: LogFormatter = Object.assign(formatJsonText, {
 
 /** Besides the control characters: quote, backslash and tab. */
 const JSON_ESCAPED = [0x22, 0x5c, 0x09];
-const jsonLinesLayout = linesLayoutCache('"', '"}');
+const jsonLinesLayout = linesLayoutCache('"', '"}', '","continues":true}');
 
 function formatJsonText(event: LogEvent): string {
   // The hot path: one line of job output, built without an intermediate object.
@@ -40,7 +41,10 @@ function formatJsonText(event: LogEvent): string {
     return event.continues ? `${text},"continues":true}` : `${text}}`;
   }
   // Several lines: written as the `output` events they stand for, one JSON line each.
-  if (event.event === "output_lines") return formatLines(event.bytes, jsonLayout(outputHead(event)));
+  if (event.event === "output_lines") {
+    if (event.continues) return formatJsonText({ ...event, event: "output", line: pieceText(event.bytes) });
+    return formatLines(event.bytes, jsonLayout(outputHead(event)));
+  }
   let text = `{"time":"${rfc3339(event.timeMs)}","level":"${event.level}","event":"${event.event}"`;
   if ("job" in event && event.job !== undefined) text += `,"job":${jsonString(event.job)}`;
   if ("run" in event && event.run !== undefined) text += `,"run":${jsonString(event.run)}`;

@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { ColorLevel } from "./color-policy.js";
 import type { Level, LogEvent } from "./events.js";
-import { formatLines, type LogFormatter, linesLayoutCache, writableAsIs } from "./output-lines.js";
+import { formatLines, type LogFormatter, linesLayoutCache, pieceText, writableAsIs } from "./output-lines.js";
 import { humanDuration, rfc3339 } from "./time.js";
 
 /** How the human formats look. */
@@ -44,10 +44,11 @@ export function createPrettyFormatter(options: PrettyOptions): LogFormatter {
     journal ? priorityOf(event) : `${colored ? chalk.gray(lineTime(event.timeMs)) : lineTime(event.timeMs)} `;
   const outputHeads = new OutputHeadCache(chalk, head);
 
-  const layouts = linesLayoutCache("", "");
+  const layouts = linesLayoutCache("", "", "");
   const format = (event: LogEvent): string => {
     if (event.event === "output") return outputHeads.get(event) + escapeControls(event.line);
     if (event.event === "output_lines") {
+      if (event.continues) return format({ ...event, event: "output", line: pieceText(event.bytes) });
       return formatLines(event.bytes, {
         prefix: outputHeads.get(event),
         suffix: "",

@@ -6,6 +6,38 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
+ * Appended to every piece of an over-long line except the last, so a reader sees that the line goes on
+ * in the next event. The piece is also flagged with `continues: true`, which is the exact signal: the
+ * mark alone cannot tell a split line from one that really ends in " ↩".
+ */
+export const CONTINUATION_MARK = " ↩";
+
+type OutputLines = Extract<LogEvent, { event: "output_lines" }>;
+
+/** Calls `onLine` with each line an output_lines event stands for (the text of its `output` events). */
+export function forEachOutputLine(event: OutputLines, onLine: (line: string) => void): void {
+  if (event.continues) onLine(pieceText(event.bytes));
+  else forEachLine(event.bytes, onLine);
+}
+
+/** The last `count` lines an output_lines event stands for, decoding only those. */
+export function lastOutputLines(event: OutputLines, count: number): string[] {
+  if (!event.continues) return lastLines(event.bytes, count);
+  return count > 0 ? [pieceText(event.bytes)] : [];
+}
+
+/** How many lines (`output` events) an output_lines event stands for. */
+export function outputLineCount(event: OutputLines): number {
+  return event.continues ? 1 : countLines(event.bytes);
+}
+
+/** The line of a piece of an over-long line: its text, invalid bytes escaped, and the mark. */
+export function pieceText(bytes: Buffer): string {
+  const text = isUtf8(bytes) ? bytes.toString("utf8") : decodeEscaped(bytes, 0, bytes.length);
+  return text + CONTINUATION_MARK;
+}
+
+/**
  * Calls `onLine` with each line of `bytes` (whole lines, each ending in "\n"; a "\r" before the "\n" is dropped),
  * decoded as UTF-8 with invalid bytes shown as `\xHH`. The text is exactly what the same bytes give as one
  * `output` event per line.
@@ -68,13 +100,19 @@ export interface LinesLayout {
   readonly between: Buffer;
   /** The suffix and "\n". */
   readonly last: Buffer;
+  /** After a piece of an over-long line: the mark, the suffix of a line that continues, and "\n". */
+  readonly continued: Buffer;
 }
 
 /**
  * The layout of `head + opening + line + suffix` per line, for a format whose head changes now and then (time,
  * job, run, stream): its bytes are made again only when `head` is another string than the last time.
  */
-export function linesLayoutCache(opening: string, suffix: string): (head: string) => LinesLayout {
+export function linesLayoutCache(
+  opening: string,
+  suffix: string,
+  continuedSuffix: string,
+): (head: string) => LinesLayout {
   let lastHead: string | undefined;
   let layout: LinesLayout | undefined;
   return (head) => {
@@ -84,6 +122,7 @@ export function linesLayoutCache(opening: string, suffix: string): (head: string
         prefix: Buffer.from(head + opening),
         between: Buffer.from(`${suffix}\n${head}${opening}`),
         last: Buffer.from(`${suffix}\n`),
+        continued: Buffer.from(`${CONTINUATION_MARK}${continuedSuffix}\n`),
       };
     }
     return layout;

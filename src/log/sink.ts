@@ -80,7 +80,10 @@ export class LogSink implements EventSink {
 
   private append(event: LogEvent): void {
     const layout = event.event === "output_lines" ? this.format.linesLayout?.(event) : undefined;
-    if (layout && event.event === "output_lines") this.layOut(event.bytes, layout);
+    if (layout && event.event === "output_lines") {
+      if (event.continues) this.layOutPiece(event.bytes, layout);
+      else this.layOut(event.bytes, layout);
+    }
     // Appending, not an array and join(): V8 then copies each line once, when the batch is written.
     else this.pending += `${this.formatSafely(event)}\n`;
     if (this.pendingSize() >= this.highWaterChars) this.writePending();
@@ -125,6 +128,18 @@ export class LogSink implements EventSink {
       from = newline + 1;
     }
     this.slabUsed = at;
+  }
+
+  /** A piece of an over-long line: its prefix, its bytes, then the mark and what ends a line that continues. */
+  private layOutPiece(bytes: Buffer, layout: LinesLayout): void {
+    this.pendingToSlab();
+    const { prefix, continued } = layout;
+    this.roomFor(prefix.length + bytes.length + continued.length);
+    const slab = this.slab;
+    slab.set(prefix, this.slabUsed);
+    slab.set(bytes, this.slabUsed + prefix.length);
+    slab.set(continued, this.slabUsed + prefix.length + bytes.length);
+    this.slabUsed += prefix.length + bytes.length + continued.length;
   }
 
   /** An event that cannot be formatted (a bug) becomes a line saying so: logging must never throw. */

@@ -3,7 +3,7 @@
 import { constants as osConstants } from "node:os";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { LogEvent } from "../log/events.js";
-import { countLines } from "../log/output-lines.js";
+import { outputLineCount } from "../log/output-lines.js";
 import type { JobSpec } from "../schedule/types.js";
 import type { RunEnd, RunTracker } from "./run-tracker.js";
 import type { JobControl } from "./view.js";
@@ -226,7 +226,7 @@ export class Metrics {
         this.lineCounts[event.stream]++;
         return;
       case "output_lines":
-        this.lineCounts[event.stream] += countLines(event.bytes);
+        this.lineCounts[event.stream] += outputLineCount(event);
         return;
       case "started":
         if (event.attempt === 1) this.fireDelay.observe(Math.max(0, event.lateMs) / 1000);

@@ -1,5 +1,5 @@
 import type { LogEvent } from "../log/events.js";
-import { lastLines } from "../log/output-lines.js";
+import { lastOutputLines } from "../log/output-lines.js";
 
 /** How a run ended; the ledger's states for a finished run. */
 export type RunResultName = "succeeded" | "failed" | "timed_out" | "killed";
@@ -91,7 +91,7 @@ export class RunTracker {
       case "output_lines": {
         const run = this.live.get(event.run);
         // Only the lines that can stay in the tail are decoded.
-        if (run) for (const line of lastLines(event.bytes, TAIL_LINES)) keepInTail(run, event.stream, line);
+        if (run) for (const line of lastOutputLines(event, TAIL_LINES)) keepInTail(run, event.stream, line);
         return;
       }
       case "started": {

@@ -1,24 +1,20 @@
 import { isUtf8 } from "node:buffer";
-import { decodeEscaped, forEachLine } from "../log/output-lines.js";
+import { CONTINUATION_MARK, decodeEscaped, forEachLine } from "../log/output-lines.js";
 
 /** The longest line emitted in one piece, in bytes, unless told otherwise. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 
-/**
- * Appended to every piece of an over-long line except the last, so a reader sees that the line goes on
- * in the next event. The piece is also flagged with `continues: true`, which is the exact signal: the
- * mark alone cannot tell a split line from one that really ends in " ↩".
- */
-export const CONTINUATION_MARK = " ↩";
+export { CONTINUATION_MARK };
 
 /** Receives each line (or piece of an over-long line) in order; `continues` is true for every piece but the last. */
 export type LineListener = (line: string, continues: boolean) => void;
 
 /**
- * Receives whole lines as bytes: each ends in "\n" (a "\r" before it is not removed) and none is over the limit.
- * `bytes` is a view of the chunk pushed, which the splitter never changes.
+ * Receives whole lines as bytes: each ends in "\n" (a "\r" before it is not removed) and none is over the limit;
+ * or, with `continues`, one piece of an over-long line (no "\n"), which stands for the piece, marked. `bytes` is
+ * never changed by the splitter afterwards.
  */
-export type LinesListener = (bytes: Buffer) => void;
+export type LinesListener = (bytes: Buffer, continues: boolean) => void;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -36,12 +32,17 @@ export class LineSplitter {
   /** The unfinished line from earlier chunks; grows on demand up to maxLineBytes. */
   private carry: Buffer = Buffer.alloc(0);
   private carryLength = 0;
+  private readonly onLines: LinesListener;
+  /** With an `onLines` of the caller's, pieces of over-long lines go to it too, as bytes. */
+  private readonly piecesAsBytes: boolean;
 
   constructor(
     private readonly onLine: LineListener,
     private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
-    private readonly onLines: LinesListener = (bytes) => forEachLine(bytes, (line) => onLine(line, false)),
+    onLines?: LinesListener,
   ) {
+    this.onLines = onLines ?? ((bytes) => forEachLine(bytes, (line) => onLine(line, false)));
+    this.piecesAsBytes = onLines !== undefined;
     // A limit under 4 bytes could not hold one UTF-8 character, and the boundary search would loop.
     if (!(maxLineBytes >= 4)) throw new RangeError(`maxLineBytes must be at least 4, got ${maxLineBytes}`);
   }
@@ -70,7 +71,7 @@ export class LineSplitter {
   private emitWholeLines(chunk: Buffer, start: number, end: number): void {
     // No line of a region this short can be over the limit (a pipe reads 64 KiB, the default limit).
     if (end - start - 1 <= this.maxLineBytes) {
-      this.onLines(chunk.subarray(start, end));
+      this.onLines(chunk.subarray(start, end), false);
       return;
     }
     let runStart = start;
@@ -78,13 +79,13 @@ export class LineSplitter {
       const newline = chunk.indexOf(LF, from);
       const lineEnd = newline > from && chunk[newline - 1] === CR ? newline - 1 : newline;
       if (lineEnd - from > this.maxLineBytes) {
-        if (runStart < from) this.onLines(chunk.subarray(runStart, from));
+        if (runStart < from) this.onLines(chunk.subarray(runStart, from), false);
         this.emitLine(chunk, from, lineEnd, undefined);
         runStart = newline + 1;
       }
       from = newline + 1;
     }
-    if (runStart < end) this.onLines(chunk.subarray(runStart, end));
+    if (runStart < end) this.onLines(chunk.subarray(runStart, end), false);
   }
 
   /** Emits the last line if it had no newline. Call once, when the stream has ended. */
@@ -150,7 +151,13 @@ export class LineSplitter {
   }
 
   private emitPiece(source: Buffer, start: number, end: number): void {
-    this.onLine(decode(source, start, end, undefined) + CONTINUATION_MARK, true);
+    // The carry is written over next: its bytes are copied; a chunk's are never changed, and a view does.
+    if (this.piecesAsBytes) {
+      const piece = source.subarray(start, end);
+      this.onLines(source === this.carry ? Buffer.from(piece) : piece, true);
+    } else {
+      this.onLine(decode(source, start, end, undefined) + CONTINUATION_MARK, true);
+    }
   }
 }
 

@@ -58,8 +58,8 @@ export interface RunDeps {
   readonly writable?: Backpressure;
   /**
    * Whether `emit` takes `output_lines` events: the whole lines of a chunk as one event holding their bytes, in
-   * place of one `output` event per line (the log's fast path). A line begun in an earlier chunk, and each piece
-   * of an over-long line, still comes as an `output` event.
+   * place of one `output` event per line (the log's fast path); each piece of an over-long line comes as one too,
+   * with `continues`. A line begun in an earlier chunk still comes as an `output` event.
    */
   readonly outputLines?: boolean;
   /** Output lines longer than this many bytes are split; default 64 KiB. */
@@ -297,8 +297,14 @@ class Run implements RunHandle {
       },
       this.deps.maxLineBytes,
       this.deps.outputLines
-        ? (bytes) =>
-            emit({ timeMs: this.chunkWallMs, level: "info", event: "output_lines", job, run, stream, bytes })
+        ? (bytes, continues) => {
+            const timeMs = this.chunkWallMs;
+            emit(
+              continues
+                ? { timeMs, level: "info", event: "output_lines", job, run, stream, bytes, continues }
+                : { timeMs, level: "info", event: "output_lines", job, run, stream, bytes },
+            );
+          }
         : undefined,
     );
     output.onData((chunk) => {

@@ -2,11 +2,23 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RecentOutput } from "../../src/cli/job-run.js";
 import { OUTPUT_TAIL_LINES, OutputTail } from "../../src/ledger/ledger.js";
-import { forEachLine } from "../../src/log/output-lines.js";
+import type { LogEvent } from "../../src/log/events.js";
+import { forEachOutputLine } from "../../src/log/output-lines.js";
 import "../helpers/fast-check-setup.js";
 
+const outputLines = (bytes: Buffer, continues: boolean): Extract<LogEvent, { event: "output_lines" }> => ({
+  timeMs: 0,
+  level: "info",
+  event: "output_lines",
+  job: "j",
+  run: "r",
+  stream: "stdout",
+  bytes,
+  ...(continues ? { continues: true as const } : {}),
+});
+
 describe("a run's output on its way to the ledger's tail", () => {
-  it("leaves the same tail as every line handed to it one by one, whatever mix of lines and chunks came", () => {
+  it("leaves the same tail as every line handed to it one by one, whatever mix of lines, chunks and pieces came", () => {
     const line = fc.oneof(
       fc.constantFrom("", "x", "é😀"),
       fc.string({ maxLength: 300 }).map((s) => s.replace(/[\r\n]/g, " ")),
@@ -15,7 +27,10 @@ describe("a run's output on its way to the ledger's tail", () => {
       line,
       fc
         .array(line, { minLength: 1, maxLength: 2 * OUTPUT_TAIL_LINES })
-        .map((lines) => Buffer.from(`${lines.join("\n")}\n`)),
+        .map((lines) => outputLines(Buffer.from(`${lines.join("\n")}\n`), false)),
+      line.filter((text) => text !== "").map((text) => outputLines(Buffer.from(text), true)),
+      // Around the tail's byte budget: a piece that fills it alone, or just not.
+      fc.integer({ min: 8180, max: 8200 }).map((n) => outputLines(Buffer.from(`é${"y".repeat(n)}`), true)),
     );
     fc.assert(
       fc.property(fc.array(output, { maxLength: 12 }), (outputs) => {
@@ -24,7 +39,7 @@ describe("a run's output on its way to the ledger's tail", () => {
         const recent = new RecentOutput(lazy);
         for (const item of outputs) {
           if (typeof item === "string") direct.push(item);
-          else forEachLine(item, (text) => direct.push(text));
+          else forEachOutputLine(item, (text) => direct.push(text));
           recent.push(item);
         }
         recent.flush();

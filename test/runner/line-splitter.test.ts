@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { forEachLine } from "../../src/log/output-lines.js";
+import { forEachLine, pieceText } from "../../src/log/output-lines.js";
 import { CONTINUATION_MARK, LineSplitter } from "../../src/runner/line-splitter.js";
 import "../helpers/fast-check-setup.js";
 
@@ -151,7 +151,12 @@ describe("LineSplitter", () => {
           const splitter = new LineSplitter(
             (line, continues) => viaBytes.push({ line, continues }),
             max,
-            (lines) => {
+            (lines, continues) => {
+              if (continues) {
+                expect(lines.includes(10)).toBe(false);
+                viaBytes.push({ line: pieceText(lines), continues: true });
+                return;
+              }
               for (
                 let start = 0, end = lines.indexOf(10);
                 end !== -1;

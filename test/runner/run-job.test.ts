@@ -363,7 +363,7 @@ describe("runJob", () => {
     expect(events.filter((e) => e.event === "output").length).toBe(3);
   });
 
-  it("hands the whole lines of a chunk over as one output_lines event when the log takes them", () => {
+  it("hands whole lines, and pieces of an over-long line, over as output_lines events when the log takes them", () => {
     const { spawner, events, make } = setUp({}, { outputLines: true, maxLineBytes: 8 });
     make();
     spawner.last.stdout.push("one\ntwo\nthr");
@@ -372,13 +372,19 @@ describe("runJob", () => {
     const output = events
       .slice(1)
       .map((e) =>
-        e.event === "output_lines" ? { lines: e.bytes.toString() } : e.event === "output" ? e.line : e.event,
+        e.event === "output_lines"
+          ? e.continues
+            ? { piece: e.bytes.toString() }
+            : { lines: e.bytes.toString() }
+          : e.event === "output"
+            ? e.line
+            : e.event,
       );
     expect(output).toEqual([
       { lines: "one\ntwo\n" },
       "three",
       { lines: "four\n" },
-      "01234567 ↩",
+      { piece: "01234567" },
       "89",
       { lines: "five\n" },
       "six",
