@@ -121,17 +121,9 @@ class ZoneTable {
   private readonly buckets = new Map<number, Bucket>();
 
   constructor(zone: string) {
-    this.format = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      hourCycle: "h23",
-      era: "short",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
+    // The offset itself, as text ("GMT+05:45", "GMT+00:53:28", "GMT"): a quarter of the cost of reading the
+    // wall clock's fields back from formatToParts.
+    this.format = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" });
   }
 
   offsetMs(timeMs: number): number {
@@ -182,46 +174,18 @@ class ZoneTable {
   }
 
   private askIntl(timeMs: number): number {
-    const wholeMs = Math.floor(timeMs / 1000) * 1000;
-    const parts = this.format.formatToParts(new Date(wholeMs));
-    let year = 0;
-    let month = 1;
-    let day = 1;
-    let hour = 0;
-    let minute = 0;
-    let second = 0;
-    let bc = false;
-    for (const part of parts) {
-      switch (part.type) {
-        case "year":
-          year = Number(part.value);
-          break;
-        case "month":
-          month = Number(part.value);
-          break;
-        case "day":
-          day = Number(part.value);
-          break;
-        case "hour":
-          hour = Number(part.value);
-          break;
-        case "minute":
-          minute = Number(part.value);
-          break;
-        case "second":
-          second = Number(part.value);
-          break;
-        case "era":
-          bc = part.value.startsWith("B");
-          break;
-      }
-    }
-    const wall = new Date(0);
-    wall.setUTCFullYear(bc ? 1 - year : year, month - 1, day);
-    wall.setUTCHours(hour, minute, second, 0);
-    return wall.getTime() - wholeMs;
+    const text = this.format.format(new Date(Math.floor(timeMs / 1000) * 1000));
+    const match = LONG_OFFSET.exec(text);
+    if (!match) throw new RangeError(`unexpected offset from Intl: "${text}"`);
+    const [, sign, hours, minutes, seconds] = match;
+    if (sign === undefined) return 0;
+    const offsetMs = ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds ?? 0)) * 1000;
+    return sign === "-" ? -offsetMs : offsetMs;
   }
 }
+
+/** The end of a date formatted with timeZoneName "longOffset". */
+const LONG_OFFSET = /GMT(?:([+-])(\d\d):(\d\d)(?::(\d\d))?)?$/;
 
 const tables = new Map<string, ZoneTable>();
 
