@@ -142,7 +142,7 @@ function locator(file: string): (path: (string | number)[]) => { line: number; c
   return (path) => {
     if (data === undefined) {
       try {
-        data = readScheduleText(readFileSync(file, "utf8"), file).data ?? null;
+        data = readScheduleText(readFileSync(file, "utf8"), file, { positions: true }).data ?? null;
       } catch {
         data = null;
       }

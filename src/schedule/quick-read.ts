@@ -1,7 +1,7 @@
 // The quick reading of a schedule file (js-yaml), and positions in a file it accepted: where each key and
-// value starts, taken from js-yaml's node events in one more js-yaml pass. A file with warnings needs them,
-// and the `yaml` package's positioned document (positions.ts) costs ten times as much (a second on a file of
-// 10,000 jobs).
+// value starts, taken from js-yaml's node events, in the same pass when the caller knows it will want them
+// (warnings), else in one more pass when asked. The `yaml` package's positioned document (positions.ts)
+// costs ten times as much (a second on a file of 10,000 jobs).
 import jsYaml from "js-yaml";
 
 /** Where a path's key and value start (offsets into the text), and whether the value is empty (`key:`). */
@@ -27,12 +27,11 @@ export class QuickPositions {
   /** js-yaml drops a byte-order mark before reading: its offsets are one short of the text's. */
   private readonly shift: number;
 
-  constructor(private readonly text: string) {
-    this.shift = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.lineStarts.push(i + 1);
+  /** Reads `text` with js-yaml, noting where each node starts: the value and its positions in one pass. */
+  static read(text: string): { value: unknown; positions: QuickPositions } {
     const root: Frame = { openAt: 0, closeAt: 0, kind: null, result: undefined, children: [] };
     const stack: Frame[] = [root];
-    jsYaml.load(text, {
+    const value = jsYaml.load(text, {
       schema: jsYaml.CORE_SCHEMA,
       listener: (event, state) => {
         if (event === "open") {
@@ -46,9 +45,37 @@ export class QuickPositions {
         }
       },
     });
-    // A file of comments only gives no document event at all.
-    const document = root.children[0] ?? { openAt: 0, closeAt: 0, kind: null, result: null, children: [] };
-    this.index(document, "", undefined);
+    return { value, positions: new QuickPositions(text, root) };
+  }
+
+  /** Positions in `text`, which js-yaml is known to read; from `root`, the events of a reading, if given. */
+  constructor(
+    private readonly text: string,
+    root?: Frame,
+  ) {
+    this.shift = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    this.root = root ?? QuickPositions.read(text).positions.root;
+  }
+
+  /** The reading's events, until the first position is asked for and they are indexed. */
+  private root: Frame | undefined;
+
+  private indexed(): Map<string, Entry> {
+    if (this.root) {
+      const { text } = this;
+      for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.lineStarts.push(i + 1);
+      // A file of comments only gives no document event at all.
+      const document = this.root.children[0] ?? {
+        openAt: 0,
+        closeAt: 0,
+        kind: null,
+        result: null,
+        children: [],
+      };
+      this.root = undefined;
+      this.index(document, "", undefined);
+    }
+    return this.entries;
   }
 
   /** Where `path` points, as the careful reading's positionOf says it (1-based line and column). */
@@ -57,7 +84,7 @@ export class QuickPositions {
     mode: "value" | "key" = "value",
   ): { line: number; col: number } {
     for (let n = path.length; n >= 0; n--) {
-      const entry = this.entries.get(path.slice(0, n).map(String).join("\u0000"));
+      const entry = this.indexed().get(path.slice(0, n).map(String).join("\u0000"));
       if (!entry) continue;
       // An empty value (`key:` and nothing) has no text of its own: point at its key.
       const wantKey = mode === "key" || n < path.length || entry.empty;
@@ -139,10 +166,14 @@ const FLOW_AT_LINE_START = /^[ \t]*(?:-[ \t]+)*[[{]/m;
  * js-yaml's reading, where it is sure to agree with the `yaml` package: no anchors, aliases or merges,
  * and no `?` (explicit keys, which may be maps that the two turn into different strings).
  */
-export function quickValue(text: string): { ok: true; value: unknown } | { ok: false } {
+export function quickValue(
+  text: string,
+  withPositions = false,
+): { ok: true; value: unknown; positions?: QuickPositions } | { ok: false } {
   if (text.includes("&") || text.includes("<<") || text.includes("?") || FLOW_AT_LINE_START.test(text))
     return { ok: false };
   try {
+    if (withPositions) return { ok: true, ...QuickPositions.read(text) };
     return { ok: true, value: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
   } catch {
     return { ok: false }; // a syntax error, a duplicate key, an unknown alias…: the careful path reports it

@@ -22,12 +22,14 @@ export interface ScheduleData {
  * Reads YAML text into data, or the problems that keep it from being read. Positions cost a tenth of a
  * second per 100 kB with the `yaml` package, ten times what plain parsing costs, and a valid file
  * needs none: so a file without anchors or merge keys is read by js-yaml (same YAML 1.2 core schema),
- * and to point at a problem or a warning in it, js-yaml reads it once more, noting where each node
- * starts (quick-read.ts). Anything js-yaml refuses takes the careful path, which says where and why.
+ * and to point at a problem or a warning in it, js-yaml notes where each node starts (quick-read.ts): in
+ * the same pass with `positions` (the caller will want them: warnings), else in one more pass when asked.
+ * Anything js-yaml refuses takes the careful path, which says where and why.
  */
 export function readScheduleText(
   text: string,
   file: string,
+  options: { readonly positions?: boolean } = {},
 ): { data?: ScheduleData; problems: ScheduleProblem[] } {
   let located: ScheduleSource | undefined;
   const data = (value: unknown): ScheduleData => ({
@@ -38,10 +40,10 @@ export function readScheduleText(
       return positionOf(located, path, mode);
     },
   });
-  const quick = quickValue(text);
+  const quick = quickValue(text, options.positions === true);
   if (quick.ok) {
     // Positions of a file js-yaml read come from js-yaml too: warnings must not cost the positioned document.
-    let positions: QuickPositions | undefined;
+    let positions = quick.positions;
     const value = quick.value;
     return {
       data: {

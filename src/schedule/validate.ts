@@ -50,7 +50,8 @@ const MAX_ID = 2_147_483_647;
 
 /** Reads and validates a schedule file's text: a Schedule, or ScheduleErrors listing every mistake. */
 export function loadScheduleText(text: string, file: string, options: ValidateOptions): Schedule {
-  const { data, problems } = readScheduleText(text, file);
+  // Warnings point into the file: note positions while reading it, rather than read it again for them.
+  const { data, problems } = readScheduleText(text, file, { positions: options.warnings !== false });
   if (!data) throw new ScheduleErrors(problems);
   return validateSchedule(data, options);
 }
