@@ -1,5 +1,5 @@
-// npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next] [-- --baseline DIR]
-// (--baseline: start-up and log throughput also run the built checkout in DIR, for before/after in one run)
+// npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next|memory|log|spawn|exec|runner]
+//   [-- --baseline DIR]  (start-up and log throughput also run the built checkout in DIR, for before/after)
 // Runs every benchmark in fresh child processes, the peers (setTimeout/setInterval, Twisted through
 // /usr/bin/python3, croner) beside the Reactor on this machine in this run, and prints Markdown tables.
 // Builds and installs nothing: it needs dist/ (npm run build) and skips a peer that is absent.
@@ -14,7 +14,7 @@ import { fireToExec, LOG_BENCHES, logParams, logThroughput, spawnOverhead } from
 const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only ? String(args.only).replace(/^fire-/, "") : undefined;
-const BENCHES = ["startup", "lateness", "drift", "scale", "check-next", ...LOG_BENCHES, "runner"];
+const BENCHES = ["startup", "lateness", "drift", "scale", "check-next", "memory", ...LOG_BENCHES, "runner"];
 if (only && !BENCHES.includes(only)) {
   console.error(`bench: --only takes one of ${BENCHES.join(", ")}, got ${only}`);
   process.exit(2);
@@ -404,6 +404,59 @@ const started = performance.now();
 const twisted = twistedStatus();
 const croner = cronerStatus();
 const cpus = os.cpus();
+async function memory() {
+  const jobs = quick ? 20_000 : 100_000;
+  const argv = ["--jobs", jobs, "--settle", quick ? 5000 : 15_000, "--window", P.window].map(String);
+  const r = await child(...node("jobs-memory.mjs", ...argv), "jobs-memory");
+  console.log(
+    `\n### A loaded schedule: \`tdefer run\` of ${jobs} \`every: 1h\` jobs from YAML (live heap after GC, VmRSS after start-up, CPU over a ${P.window / 1000} s idle window)\n`,
+  );
+  if (r.error) {
+    console.log(`jobs-memory failed: ${r.error}`);
+    return;
+  }
+  const twisted = r.results.find((x) => x.subject.startsWith("Twisted"));
+  console.log(
+    table(
+      ["Subject", "heap MB", "RSS MB", "RSS / Twisted", "idle CPU %", "up in ms"],
+      r.results.map((x) =>
+        x.skipped
+          ? [x.subject, "–", "–", "–", "–", `skipped: ${x.skipped}`]
+          : [
+              x.subject,
+              x.heapMB == null ? "–" : fmt(x.heapMB, 1),
+              fmt(x.rssMB, 1),
+              twisted?.rssMB ? ratio(x.rssMB, twisted.rssMB) : "–",
+              fmt(x.idleCpuPct, 2),
+              x.upMs == null ? "–" : fmt(x.upMs, 0),
+            ],
+      ),
+    ),
+  );
+  const [, , none, , sqlite] = r.results;
+  verdicts.push([
+    `${jobs} jobs: ≤ 1 KB live heap a job (--state none; SQLite)`,
+    `${fmt(r.heapBytesPerJob.none, 0)} B; ${fmt(r.heapBytesPerJob.sqlite, 0)} B`,
+    Math.max(r.heapBytesPerJob.none, r.heapBytesPerJob.sqlite) <= 1024 ? "met" : "MISSED",
+  ]);
+  if (twisted?.rssMB)
+    verdicts.push([
+      `${jobs} jobs: RSS ≤ 1.5× Twisted's LoopingCalls (--state none; SQLite)`,
+      `${ratio(none.rssMB, twisted.rssMB)}; ${ratio(sqlite.rssMB, twisted.rssMB)}`,
+      Math.max(none.rssMB, sqlite.rssMB) <= 1.5 * twisted.rssMB ? "met" : "MISSED",
+    ]);
+  verdicts.push([
+    `${jobs} jobs: idle CPU < 1%`,
+    `${fmt(none.idleCpuPct, 2)}%; ${fmt(sqlite.idleCpuPct, 2)}%`,
+    Math.max(none.idleCpuPct, sqlite.idleCpuPct) < 1 ? "met" : "MISSED",
+  ]);
+  verdicts.push([
+    "idle RSS, one job ≤ bare idle Node + 15 MB (--state none; SQLite)",
+    `+${fmt(r.idleOverBareMB.none, 1)} MB; +${fmt(r.idleOverBareMB.sqlite, 1)} MB`,
+    Math.max(r.idleOverBareMB.none, r.idleOverBareMB.sqlite) <= 15 ? "met" : "MISSED",
+  ]);
+}
+
 console.log(`## tdefer benchmarks${quick ? " (--quick: shorter windows, not for comparison)" : ""}\n`);
 console.log(
   `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} ${os.arch()}`,
@@ -419,6 +472,7 @@ if (!only || only === "lateness") await lateness(twisted);
 if (!only || only === "drift") await drift();
 if (!only || only === "scale") await scale(twisted, croner);
 if (!only || only === "check-next") await checkNext();
+if (!only || only === "memory") await memory();
 // The runner's benchmarks (bench/log-benches.mjs); --only runner runs the three of them.
 const baselineDir = typeof args.baseline === "string" ? args.baseline : undefined;
 const runnerCtx = {

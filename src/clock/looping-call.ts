@@ -6,7 +6,7 @@ export interface StartOptions {
   now?: boolean;
 }
 
-type Body = () => unknown;
+type Body = (target: unknown) => unknown;
 
 const noop = (): void => {};
 
@@ -32,8 +32,20 @@ export class LoopingCall {
 
   constructor(
     readonly clock: Clock,
-    private readonly body: Body,
+    private readonly body: () => unknown,
   ) {}
+
+  /** The target of a loop made by {@link LoopingCall.calling}. */
+  private target: unknown;
+  /** Started by run(): no promise reports a failure, so it is thrown. */
+  private failuresThrown = false;
+
+  /** A LoopingCall that calls `body(target)`: one function for many loops, without a closure per loop. */
+  static calling<T>(clock: Clock, body: (target: T) => unknown, target: T): LoopingCall {
+    const loop = new LoopingCall(clock, body as Body as () => unknown);
+    loop.target = target;
+    return loop;
+  }
 
   /**
    * A LoopingCall whose function receives the number of grid intervals since its previous call (1 when on
@@ -74,14 +86,33 @@ export class LoopingCall {
    * with the first failure of the function. It can already be settled when start() returns.
    */
   start(intervalMs: number, options: StartOptions = {}): Promise<LoopingCall> {
-    if (this.isRunning) throw new StateError("this LoopingCall is already running");
-    if (!Number.isSafeInteger(intervalMs) || intervalMs < 0) {
-      throw new RangeError(`the interval must be a whole number of ms >= 0, got ${intervalMs}`);
-    }
+    this.checkStart(intervalMs);
     const done = new Promise<LoopingCall>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
     });
+    this.begin(intervalMs, options);
+    return done;
+  }
+
+  /**
+   * Starts the loop without the promise of start(), for loops nothing waits on (a job's trigger: 100k of them
+   * must stay small). A failure of the function stops the loop and is thrown as an uncaught error.
+   */
+  run(intervalMs: number, options: StartOptions = {}): void {
+    this.checkStart(intervalMs);
+    this.failuresThrown = true;
+    this.begin(intervalMs, options);
+  }
+
+  private checkStart(intervalMs: number): void {
+    if (this.isRunning) throw new StateError("this LoopingCall is already running");
+    if (!Number.isSafeInteger(intervalMs) || intervalMs < 0) {
+      throw new RangeError(`the interval must be a whole number of ms >= 0, got ${intervalMs}`);
+    }
+  }
+
+  private begin(intervalMs: number, options: StartOptions): void {
     this.isRunning = true;
     this.intervalMs = intervalMs;
     this.startTimeMs = this.clock.now();
@@ -89,7 +120,6 @@ export class LoopingCall {
     this.onStart();
     if (this.ranAtStart) this.iterate();
     else this.scheduleFrom(this.startTimeMs);
-    return done;
   }
 
   /**
@@ -129,7 +159,7 @@ export class LoopingCall {
     this.call = undefined;
     let result: unknown;
     try {
-      result = this.body();
+      result = (this.body as Body)(this.target);
     } catch (error) {
       this.fail(error);
       return;
@@ -161,6 +191,10 @@ export class LoopingCall {
     const reject = this.rejectDone;
     this.resolveDone = this.rejectDone = undefined;
     reject?.(error);
+    if (this.failuresThrown)
+      queueMicrotask(() => {
+        throw error;
+      });
   }
 
   private finish(): void {

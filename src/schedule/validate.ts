@@ -83,6 +83,8 @@ export function validateSchedule(data: ScheduleData, options: ValidateOptions): 
 class Validator {
   private readonly problems: ScheduleProblem[] = [];
   private readonly warnings: ScheduleProblem[] = [];
+  /** Each job's working folder, resolved once per text: jobs that share one share its string. */
+  private readonly folders = new Map<string, string>();
   /** Paths of keys that an unknown key probably meant: their absence is not reported again. */
   private guessed: ReadonlySet<string> = new Set();
 
@@ -139,13 +141,15 @@ class Validator {
     for (const [name, job] of Object.entries(raw.jobs ?? {})) this.checkEnv(job.env, ["jobs", name, "env"]);
     const originalJobs = isPlainObject(original.jobs) ? original.jobs : {};
     const jobs: JobSpec[] = [];
+    // One object for every job that adds no env of its own: 100,000 jobs must stay small.
+    const fileEnv = Object.freeze({ ...stringify(raw.env), ...stringify(defaults.env) });
     for (const [name, job] of Object.entries(raw.jobs ?? {})) {
       const originalJob = isPlainObject(originalJobs[name]) ? originalJobs[name] : job;
       const jobZone = this.zone(job.timezone, ["jobs", name, "timezone"], originalJob.timezone);
       const spec = this.job(name, job, originalJob, defaults, {
         zone: pickZone(jobZone, pickZone(defaultsZone, pickZone(fileZone, this.options.systemZone))),
         shell: raw.shell ?? DEFAULT_SHELL,
-        env: { ...stringify(raw.env), ...stringify(defaults.env), ...stringify(job.env) },
+        env: job.env === undefined ? fileEnv : { ...fileEnv, ...stringify(job.env) },
       });
       if (spec) jobs.push(spec);
     }
@@ -181,6 +185,15 @@ class Validator {
   }
 
   /** Names and values the system cannot put in an environment are refused here, not at the first run. */
+  private folder(cwd: string): string {
+    let folder = this.folders.get(cwd);
+    if (folder === undefined) {
+      folder = resolve(dirname(this.data.file), cwd);
+      this.folders.set(cwd, folder);
+    }
+    return folder;
+  }
+
   private checkEnv(env: Record<string, string | number | boolean> | undefined, path: Path): void {
     for (const [name, value] of Object.entries(env ?? {})) {
       if (name === "") {
@@ -245,7 +258,7 @@ class Validator {
     const retry = this.retry(option("retry"));
     const user = this.identity(option("user"), "user");
     const group = this.identity(option("group"), "group");
-    const cwd = resolve(dirname(this.data.file), option("cwd").value ?? ".");
+    const cwd = this.folder(option("cwd").value ?? ".");
     const command = job.run === undefined ? undefined : this.command(job.run, at("run"), context.shell);
     // A job's notify keys override those of defaults one by one (a job may change `when` and keep the webhook).
     const notify = this.notify(

@@ -13,8 +13,8 @@ import { formatDuration } from "../schedule/duration.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
 import { firesBetween, MAX_CAUGHT_UP, MAX_RECORDED_MISSED } from "./catch-up.js";
 import { keepLease } from "./lease.js";
-import { type ArmedTrigger, armTrigger, type Fire } from "./triggers.js";
-import { workKeys } from "./work-key.js";
+import { type ArmedTrigger, type ArmOptions, armTrigger, type Fire } from "./triggers.js";
+import { twinRanks, workKey } from "./work-key.js";
 
 /** How a run ended, as the scheduler records it. */
 export interface RunOutcome {
@@ -110,21 +110,67 @@ export interface ReloadSummary {
   readonly changed: readonly string[];
 }
 
-interface JobState {
-  spec: JobSpec;
-  trigger: ArmedTrigger | undefined;
-  readonly runs: Map<ActiveRun, RunningView>;
+/** What every job's state shares: the scheduler's clock and randomness, and where its trigger's fires go. */
+interface TriggerHost {
+  readonly clock: WallClock;
+  readonly random: () => number;
+  readonly everyAnchor: "start" | "epoch";
+  onFire(state: JobState, fire: Fire): void;
+  onExhausted(): void;
+}
+
+/** No runs, no caught-up fires: shared by every job until it has some (100,000 jobs must stay small). */
+const NO_RUNS: ReadonlyMap<ActiveRun, RunningView> = new Map();
+const NO_FIRES: readonly Fire[] = [];
+
+/**
+ * One job in the scheduler. It hears its own trigger (it is the trigger's ArmOptions): a class with methods
+ * rather than closures per job, so that 100,000 jobs stay small.
+ */
+class JobState implements ArmOptions {
+  trigger: ArmedTrigger | undefined = undefined;
+  /** Runs going on; the shared empty map until the first one. */
+  runs: Map<ActiveRun, RunningView> = NO_RUNS as Map<ActiveRun, RunningView>;
   /** A fire waiting for this job's run to end (overlap: queue), or for a replaced run to be gone. */
-  waiting: Fire | undefined;
+  waiting: Fire | undefined = undefined;
   /** Fires of this job waiting for a max_parallel slot. */
-  slotWaits: number;
+  slotWaits = 0;
   /** Fires being claimed in the ledger (a networked ledger answers later). */
-  claiming: number;
+  claiming = 0;
   /** Caught-up fires (catch_up runs: all) waiting to run one after another. */
-  readonly catchUps: Fire[];
-  retired: boolean;
+  catchUps: Fire[] = NO_FIRES as Fire[];
+  retired = false;
   /** Its trigger has fired at least once (whether or not a run started; a manual run does not count). */
-  fired: boolean;
+  fired = false;
+  /** While its trigger is being armed: fires that came at once (every, now: true), held until "scheduled" is logged. */
+  heldFires: Fire[] | undefined = undefined;
+
+  constructor(
+    private readonly host: TriggerHost,
+    public spec: JobSpec,
+  ) {}
+
+  get clock(): WallClock {
+    return this.host.clock;
+  }
+
+  get random(): () => number {
+    return this.host.random;
+  }
+
+  get everyAnchor(): "start" | "epoch" {
+    return this.host.everyAnchor;
+  }
+
+  onFire(fire: Fire): void {
+    this.fired = true;
+    if (this.heldFires) this.heldFires.push(fire);
+    else this.host.onFire(this, fire);
+  }
+
+  onExhausted(): void {
+    this.host.onExhausted();
+  }
 }
 
 let runCounter = 0;
@@ -149,12 +195,20 @@ export class Scheduler {
   private readonly pausedJobs = new Set<string>();
   private lastLaunchedRunId: string | undefined;
   private readonly stopJumpListening: () => void;
-  /** Each job's work key (command and trigger), claimed with its fires: a rename is still the same work. */
-  private works = new Map<string, string>();
+  private readonly host: TriggerHost;
+  /** Jobs identical to an earlier one of the file, with their rank: part of their work key (see work-key.ts). */
+  private twinRanks = new Map<string, number>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.random = deps.random ?? Math.random;
     this.newRunId = deps.newRunId ?? defaultRunId;
+    this.host = {
+      clock: deps.clock,
+      random: this.random,
+      everyAnchor: deps.everyAnchor ?? "start",
+      onFire: (state, fire) => this.onFire(state, fire),
+      onExhausted: () => this.checkIdle(),
+    };
     this.stopJumpListening = deps.clock.onClockJump((jump) => {
       this.emit({ event: "clock_jump", level: "warn", deltaMs: jump.deltaMs, direction: jump.direction });
       for (const state of this.jobs.values()) {
@@ -179,7 +233,7 @@ export class Scheduler {
   async start(schedule: Schedule): Promise<void> {
     this.maxParallel = schedule.maxParallel;
     this.keepMs = schedule.ledgerKeepMs;
-    this.works = workKeys(schedule.jobs);
+    if (this.deps.ledger) this.twinRanks = twinRanks(schedule.jobs);
     const ledger = this.deps.ledger;
     let backlog: Map<string, Fire[]> = new Map();
     if (ledger) {
@@ -193,7 +247,7 @@ export class Scheduler {
     for (const [name, fires] of backlog) {
       const state = this.jobs.get(name);
       if (!state || fires.length === 0) continue;
-      state.catchUps.push(...fires.slice(1));
+      state.catchUps = fires.slice(1);
       this.onFire(state, fires[0]!);
     }
     if (ledger) {
@@ -210,7 +264,7 @@ export class Scheduler {
    */
   reload(schedule: Schedule): ReloadSummary {
     this.maxParallel = schedule.maxParallel;
-    this.works = workKeys(schedule.jobs);
+    if (this.deps.ledger) this.twinRanks = twinRanks(schedule.jobs);
     const next = new Map(schedule.jobs.map((spec) => [spec.name, spec]));
     const added: string[] = [];
     const removed: string[] = [];
@@ -367,17 +421,7 @@ export class Scheduler {
   }
 
   private add(spec: JobSpec): void {
-    const state: JobState = {
-      spec,
-      trigger: undefined,
-      runs: new Map(),
-      waiting: undefined,
-      slotWaits: 0,
-      claiming: 0,
-      catchUps: [],
-      retired: false,
-      fired: false,
-    };
+    const state = new JobState(this.host, spec);
     this.jobs.set(spec.name, state);
     if (!spec.enabled) return;
     if (this.pausedJobs.has(spec.name)) {
@@ -409,19 +453,9 @@ export class Scheduler {
     const spec = state.spec;
     // An `every` job with now: true fires inside armTrigger; hold that fire until "scheduled" is logged.
     const heldFires: Fire[] = [];
-    let arming = true;
-    state.trigger = armTrigger(spec, {
-      clock: this.deps.clock,
-      random: this.random,
-      onFire: (fire) => {
-        state.fired = true;
-        if (arming) heldFires.push(fire);
-        else this.onFire(state, fire);
-      },
-      onExhausted: () => this.checkIdle(),
-      ...(this.deps.everyAnchor ? { everyAnchor: this.deps.everyAnchor } : {}),
-    });
-    arming = false;
+    state.heldFires = heldFires;
+    state.trigger = armTrigger(spec, state);
+    state.heldFires = undefined;
     this.emit({
       event: "scheduled",
       level: "info",
@@ -447,7 +481,7 @@ export class Scheduler {
   private disarm(state: JobState): void {
     state.trigger?.cancel();
     state.trigger = undefined;
-    state.catchUps.length = 0;
+    state.catchUps = NO_FIRES as Fire[];
     if (state.waiting) {
       this.emit({
         event: "skipped",
@@ -555,7 +589,7 @@ export class Scheduler {
               ...request,
               trigger: fire.trigger ?? "schedule",
               overlap: state.spec.overlap,
-              ...(this.works.has(state.spec.name) ? { work: this.works.get(state.spec.name) } : {}),
+              work: workKey(state.spec, this.twinRanks.get(state.spec.name)),
             }),
       (claim) => {
         state.claiming--;
@@ -614,6 +648,7 @@ export class Scheduler {
       trigger: fire.trigger ?? "schedule",
       ...(claim ? { fence: claim.fence } : {}),
     });
+    if (state.runs === NO_RUNS) state.runs = new Map();
     state.runs.set(run, { runId, scheduledMs: fire.scheduledMs, launchedMs: clock.wallNow() });
     let lease: { stop(): void } | undefined;
     if (ledger && claim) {

@@ -5,18 +5,30 @@
 import { createHash } from "node:crypto";
 import type { JobSpec } from "../schedule/types.js";
 
-/** Each job's work key, by job name. */
-export function workKeys(jobs: readonly JobSpec[]): Map<string, string> {
-  const keys = new Map<string, string>();
+/** The work key of a job that is the `rank`-th (from 0) of identical jobs in its file. */
+export function workKey(job: JobSpec, rank = 0): string {
+  return `${digest(job)}.${rank}`;
+}
+
+/**
+ * The jobs that repeat the work of an earlier job of the file, with their rank among those twins. The first of
+ * each kind (rank 0) is left out: in a file without twins the map is empty, whatever its size.
+ */
+export function twinRanks(jobs: readonly JobSpec[]): Map<string, number> {
   const seen = new Map<string, number>();
+  const ranks = new Map<string, number>();
   for (const job of jobs) {
-    const digest = createHash("sha256")
-      .update(JSON.stringify([job.command, job.trigger]))
-      .digest("base64url")
-      .slice(0, 22);
-    const rank = seen.get(digest) ?? 0;
-    seen.set(digest, rank + 1);
-    keys.set(job.name, `${digest}.${rank}`);
+    const key = digest(job);
+    const rank = seen.get(key) ?? 0;
+    seen.set(key, rank + 1);
+    if (rank > 0) ranks.set(job.name, rank);
   }
-  return keys;
+  return ranks;
+}
+
+function digest(job: JobSpec): string {
+  return createHash("sha256")
+    .update(JSON.stringify([job.command, job.trigger]))
+    .digest("base64url")
+    .slice(0, 22);
 }

@@ -7,7 +7,7 @@
 //   only handle on the loop's end.
 // - T01–T04 (deferLater): our API has no deferLater; a promise resolved by callLater does its job (see D20 in
 //   virtual-clock.test.ts).
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { StateError } from "../../src/clock/errors.js";
 import { LoopingCall } from "../../src/clock/looping-call.js";
 import { VirtualClock } from "../../src/clock/virtual-clock.js";
@@ -672,5 +672,45 @@ describe("LoopingCall.withCount: the number of grid intervals since the previous
       [4000, 1],
     ]);
     lc.stop();
+  });
+});
+
+describe("a LoopingCall for a target, started without a promise (one function for many loops)", () => {
+  it("calls the function with its target on the grid", () => {
+    clock = new VirtualClock();
+    const calls: string[] = [];
+    const record = (name: string) => calls.push(`${name}@${clock.now()}`);
+    const a = LoopingCall.calling(clock, record, "a");
+    const b = LoopingCall.calling(clock, record, "b");
+    expect(a.run(100)).toBeUndefined();
+    b.run(150, { now: false });
+    clock.pump([100, 50, 150]);
+    a.stop();
+    b.stop();
+    // a missed 200 (the clock leapt from 150 to 300): it runs once at 300, never in a burst.
+    expect(calls).toEqual(["a@0", "a@100", "b@150", "a@300", "b@300"]);
+  });
+
+  it("stops at the first failure and throws it where nothing can miss it, as no promise reports it", () => {
+    clock = new VirtualClock();
+    const thrown: (() => void)[] = [];
+    const spy = vi.spyOn(globalThis, "queueMicrotask").mockImplementation((fn) => thrown.push(fn));
+    try {
+      const failure = new Error("broken job table");
+      const lc = LoopingCall.calling(
+        clock,
+        (n: number) => {
+          if (clock.now() >= n) throw failure;
+        },
+        200,
+      );
+      lc.run(100);
+      clock.pump([100, 100, 100]);
+      expect(lc.running).toBe(false);
+      expect(thrown).toHaveLength(1);
+      expect(thrown[0]).toThrow(failure);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

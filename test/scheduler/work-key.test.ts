@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { workKeys } from "../../src/scheduler/work-key.js";
+import { twinRanks, workKey } from "../../src/scheduler/work-key.js";
 import { jobSpec } from "../helpers/jobs.js";
 
 const hourly = { kind: "cron", expression: "0 * * * *", zone: "UTC" } as const;
@@ -7,34 +7,41 @@ const dump = { kind: "shell", script: "pg_dump app", shell: "/bin/sh" } as const
 
 describe("a job's work key", () => {
   it("is the same for a job under a new name: a rename is the same work", () => {
-    const before = workKeys([jobSpec("backup", hourly, { command: dump })]);
-    const after = workKeys([jobSpec("db-backup", hourly, { command: dump })]);
-    expect(after.get("db-backup")).toBe(before.get("backup"));
+    expect(workKey(jobSpec("db-backup", hourly, { command: dump }))).toBe(
+      workKey(jobSpec("backup", hourly, { command: dump })),
+    );
   });
 
   it("ignores what does not change what runs when: env, timeout, retries", () => {
-    const plain = workKeys([jobSpec("backup", hourly, { command: dump })]);
-    const tuned = workKeys([jobSpec("backup", hourly, { command: dump, env: { A: "1" }, timeoutMs: 5_000 })]);
-    expect(tuned.get("backup")).toBe(plain.get("backup"));
+    expect(workKey(jobSpec("backup", hourly, { command: dump, env: { A: "1" }, timeoutMs: 5_000 }))).toBe(
+      workKey(jobSpec("backup", hourly, { command: dump })),
+    );
   });
 
   it("differs when the command or the trigger differs", () => {
-    const keys = workKeys([
+    const keys = [
       jobSpec("a", hourly, { command: dump }),
       jobSpec("b", hourly, { command: { ...dump, script: "pg_dump other" } }),
       jobSpec("c", { ...hourly, expression: "30 * * * *" }, { command: dump }),
       jobSpec("d", { ...hourly, zone: "Europe/Berlin" }, { command: dump }),
-    ]);
-    expect(new Set(keys.values()).size).toBe(4);
+    ].map((job) => workKey(job));
+    expect(new Set(keys).size).toBe(4);
   });
 
   it("tells identical jobs of one file apart by their order, so each still runs", () => {
-    const keys = workKeys([
+    const jobs = [
       jobSpec("first", hourly, { command: dump }),
+      jobSpec("other", hourly),
       jobSpec("second", hourly, { command: dump }),
+      jobSpec("third", hourly, { command: dump }),
+    ];
+    const ranks = twinRanks(jobs);
+    expect([...ranks]).toEqual([
+      ["second", 1],
+      ["third", 2],
     ]);
-    expect(keys.get("first")).not.toBe(keys.get("second"));
-    expect(keys.get("first")).toMatch(/\.0$/);
-    expect(keys.get("second")).toMatch(/\.1$/);
+    const keys = jobs.map((job) => workKey(job, ranks.get(job.name)));
+    expect(new Set(keys).size).toBe(4);
+    expect(keys[0]).toBe(workKey(jobs[2]!, 0));
   });
 });

@@ -1,0 +1,159 @@
+// node bench/jobs-memory.mjs [--jobs 100000] [--settle 15000] [--window 10000]
+// The memory of a loaded schedule: `tdefer run` of a YAML file of JOBS `every: 1h` jobs (the built binary, a
+// real process), beside a one-job file (the floor), bare idle Node, and Twisted's LoopingCalls (the same count,
+// bench/peers/twisted_scale.py, skipped without /usr/bin/python3 and twisted). For each tdefer process: the live
+// heap after a full GC (a preloaded probe calls gc() every second), VmRSS once the start-up garbage has been given
+// back, and the CPU it used over an idle window. Prints one JSON line.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { benchDir, parseArgs } from "./lib.mjs";
+
+const args = parseArgs();
+const jobs = Number(args.jobs ?? 100_000);
+const settleMs = Number(args.settle ?? 15_000);
+const windowMs = Number(args.window ?? 10_000);
+const bin = join(benchDir, "..", "bin", "tdefer.js");
+const dir = mkdtempSync(join(tmpdir(), "tdefer-jobs-memory-"));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const probe = join(dir, "probe.cjs");
+writeFileSync(
+  probe,
+  // Samples until the bench creates PROBE_STOP: its full GCs must not count in the idle window's CPU.
+  `const fs = require("node:fs");
+const timer = setInterval(() => {
+  if (fs.existsSync(process.env.PROBE_STOP)) return clearInterval(timer);
+  globalThis.gc();
+  fs.writeFileSync(process.env.PROBE_OUT, String(process.memoryUsage().heapUsed) + "\\n", { flag: "a" });
+}, 1000).unref();
+`,
+);
+
+function scheduleFile(count) {
+  const file = join(dir, `jobs-${count}.yaml`);
+  const lines = ["jobs:"];
+  for (let i = 0; i < count; i++) lines.push(`  job-${i}: { every: 1h, run: ["true"] }`);
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+function procStat(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  // utime and stime, fields 14 and 15, after the command name in parentheses.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return { rssBytes: rssKb * 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+const TICKS_PER_S = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** Runs `node [flags] argv`, waits for `ready` lines on stdout, settles, measures, and stops it. */
+async function measure(subject, argv, { ready = 0, heap = false } = {}) {
+  const probeOut = join(dir, `${subject.replaceAll(/\W+/g, "-")}.heap`);
+  const flags = heap ? ["--expose-gc", "--require", probe] : [];
+  const child = spawn(process.execPath, [...flags, ...argv], {
+    env: {
+      ...process.env,
+      PROBE_OUT: probeOut,
+      PROBE_STOP: `${probeOut}.stop`,
+      XDG_STATE_HOME: join(dir, "state"),
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let scheduled = 0;
+  let tail = "";
+  child.stdout.setEncoding("utf8").on("data", (text) => {
+    const lines = (tail + text).split("\n");
+    tail = lines.pop();
+    for (const line of lines) if (line.includes('"scheduled"')) scheduled++;
+  });
+  const startedMs = Date.now();
+  while (scheduled < ready) {
+    if (child.exitCode !== null) throw new Error(`${subject} exited ${child.exitCode}`);
+    await sleep(100);
+  }
+  const upMs = Date.now() - startedMs;
+  await sleep(settleMs);
+  if (heap) {
+    writeFileSync(`${probeOut}.stop`, "");
+    await sleep(1_500);
+  }
+  const before = procStat(child.pid);
+  await sleep(windowMs);
+  const after = procStat(child.pid);
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.on("close", resolve));
+  const heaps = heap ? readFileSync(probeOut, "utf8").trim().split("\n").map(Number).slice(-5) : [];
+  return {
+    subject,
+    upMs,
+    rssMB: after.rssBytes / 2 ** 20,
+    heapMB: heaps.length ? heaps.sort((a, b) => a - b)[heaps.length >> 1] / 2 ** 20 : null,
+    idleCpuPct: (((after.cpuTicks - before.cpuTicks) / TICKS_PER_S) * 100 * 1000) / windowMs,
+  };
+}
+
+const results = [];
+try {
+  results.push(await measure("bare Node, idle", ["-e", "setInterval(() => {}, 1 << 30)"]));
+  const one = scheduleFile(1);
+  const many = scheduleFile(jobs);
+  const run = (file, state) => [
+    bin,
+    "run",
+    file,
+    "--log-format",
+    "json",
+    ...(state ? ["--state", state] : []),
+  ];
+  results.push(await measure("tdefer run, 1 job, --state none", run(one, "none"), { ready: 1, heap: true }));
+  results.push(
+    await measure(`tdefer run, ${jobs} jobs, --state none`, run(many, "none"), { ready: jobs, heap: true }),
+  );
+  results.push(await measure("tdefer run, 1 job, SQLite ledger", run(one), { ready: 1, heap: true }));
+  results.push(
+    await measure(`tdefer run, ${jobs} jobs, SQLite ledger`, run(many), { ready: jobs, heap: true }),
+  );
+  const twisted = spawnSync(
+    "/usr/bin/python3",
+    [
+      join(benchDir, "peers", "twisted_scale.py"),
+      "--count",
+      String(jobs),
+      "--unit",
+      "min",
+      "--window",
+      String(windowMs),
+    ],
+    { encoding: "utf8" },
+  );
+  if (twisted.status === 0) {
+    const r = JSON.parse(twisted.stdout.trim().split("\n").pop());
+    results.push({
+      subject: `Twisted, ${jobs} LoopingCalls`,
+      impl: r.impl,
+      rssMB: r.rssMB,
+      idleCpuPct: r.cpuPct,
+    });
+  } else {
+    results.push({
+      subject: `Twisted, ${jobs} LoopingCalls`,
+      skipped: "/usr/bin/python3 with twisted not found",
+    });
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const [bare, none1, noneMany, sqlite1, sqliteMany] = results;
+const perJob = (many, one) => ((many.heapMB - one.heapMB) * 2 ** 20) / (jobs - 1);
+console.log(
+  JSON.stringify({
+    bench: "jobs-memory",
+    jobs,
+    results,
+    heapBytesPerJob: { none: perJob(noneMany, none1), sqlite: perJob(sqliteMany, sqlite1) },
+    idleOverBareMB: { none: none1.rssMB - bare.rssMB, sqlite: sqlite1.rssMB - bare.rssMB },
+  }),
+);
