@@ -119,14 +119,15 @@ jobs:
     const stoppingMs = Math.min(
       ...results.map((r) => Date.parse(jsonEvents(r.stdout).find((e) => e.event === "stopping").time)),
     );
-    expect(stoppingMs - upMs).toBeGreaterThan(110_000);
+    // Each replica runs 2 minutes from its own start; on a loaded machine they may start seconds apart.
+    expect(stoppingMs - upMs, "the replicas ran side by side").toBeGreaterThan(90_000);
     for (const job of ["a", "b", "c"])
-      expect(gaps(recorded, job, upMs + 1_000, stoppingMs - 1_000)).toEqual([]);
-    expect(recorded.length).toBeGreaterThanOrEqual(3 * 110);
+      expect(gaps(recorded, job, upMs + 1_000, stoppingMs - 1_000), `fires of ${job} not run`).toEqual([]);
+    expect(recorded.length).toBeGreaterThanOrEqual(3 * 90);
     // Each run has its own fence, and the replicas did race for the fires.
     expect(new Set(recorded.map((f) => f.fence)).size).toBe(recorded.length);
     const lostRaces = results.flatMap((r) => jsonEvents(r.stdout)).filter((e) => e.event === "skipped");
-    expect(lostRaces.length).toBeGreaterThan(recorded.length);
+    expect(lostRaces.length, "claims lost to another replica").toBeGreaterThan(recorded.length);
     // The ledger agrees: each run's record carries the fence the run was given, and no other record started.
     const rows = await server.query(database, "SELECT fence FROM tdefer.runs WHERE started_at IS NOT NULL");
     expect(rows.map((row) => Number(row.fence)).sort()).toEqual(recorded.map((f) => f.fence).sort());
