@@ -1,5 +1,5 @@
 // Start-up cost: each command loads only the modules it uses (measured by `npm run bench`).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,6 +62,34 @@ describe("start-up", () => {
     expect(modules).toContain("dist/schedule/validate.js");
     expect(modules).toContain("dist/scheduler/preview.js");
     expect(under(modules, ["dist/runner/", "dist/log/", "dist/clock/reactor", "pkg:chalk"])).toEqual([]);
+  });
+
+  it("a valid file given by name is read without zod, the yaml package or cosmiconfig", async () => {
+    for (const args of [
+      ["next", "schedules.example.yaml"],
+      ["check", "schedules.example.yaml"],
+    ]) {
+      const modules = await modulesLoadedBy(args);
+      expect(modules, args.join(" ")).toContain("pkg:js-yaml");
+      expect(under(modules, ["pkg:zod", "pkg:yaml", "pkg:cosmiconfig"]), args.join(" ")).toEqual([]);
+    }
+  });
+
+  // Also the proof that the trace sees packages loaded with require (zod and yaml are, on first use).
+  it("a file with a mistake loads zod and the yaml package to say what and where", async () => {
+    const dir = mkdtempSync(join(traceDir, "bad-"));
+    const file = join(dir, "schedules.yaml");
+    writeFileSync(file, "jobs:\n  x:\n    every: 1h\n    run: echo x\n    retry: three\n");
+    const traceFile = join(traceDir, "bad-file.txt");
+    const result = await runCli(["check", file], {
+      cwd: repo,
+      env: { NODE_OPTIONS: `--import=${tracer}`, TRACE_IMPORTS_TO: traceFile },
+    });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain(`${file}:5:12: jobs.x.retry:`);
+    const loaded = readFileSync(traceFile, "utf8");
+    expect(loaded).toMatch(/node_modules\/zod\//);
+    expect(loaded).toMatch(/node_modules\/yaml\//);
   });
 
   it("check loads no runner, no log sink and no reactor", async () => {

@@ -1,5 +1,23 @@
 // Loaded with `node --import`: appends the URL of every module the process loads to the file named
-// by TRACE_IMPORTS_TO, so a test can see what a command loads.
-import { register } from "node:module";
+// by TRACE_IMPORTS_TO, so a test can see what a command loads: ES modules through a loader hook, and
+// CommonJS ones (a package loaded with createRequire, or required by another) through require itself.
+import { appendFileSync } from "node:fs";
+import Module, { register } from "node:module";
+import { pathToFileURL } from "node:url";
 
 register("./trace-imports-hooks.mjs", import.meta.url);
+
+const traceFile = process.env.TRACE_IMPORTS_TO;
+const load = Module._load;
+Module._load = function traced(request, parent, isMain) {
+  const loaded = load.apply(this, arguments);
+  if (traceFile) {
+    try {
+      const file = Module._resolveFilename(request, parent, isMain);
+      if (file.startsWith("/")) appendFileSync(traceFile, `${pathToFileURL(file)}\n`);
+    } catch {
+      // a built-in module, or one resolved some other way: nothing to record
+    }
+  }
+  return loaded;
+};
