@@ -9,8 +9,8 @@ register("./trace-imports-hooks.mjs", import.meta.url);
 
 const traceFile = process.env.TRACE_IMPORTS_TO;
 const load = Module._load;
-Module._load = function traced(request, parent, isMain) {
-  const loaded = load.apply(this, arguments);
+Module._load = function traced(request, parent, isMain, ...rest) {
+  const loaded = load.call(this, request, parent, isMain, ...rest);
   if (traceFile) {
     try {
       const file = Module._resolveFilename(request, parent, isMain);
