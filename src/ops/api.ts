@@ -1,7 +1,7 @@
 // What each HTTP path answers: the JSON API, the health and readiness checks, the metrics, the page.
 import type { ServerResponse } from "node:http";
 import type { JobSpec } from "../schedule/types.js";
-import { describeTrigger } from "../scheduler/scheduler.js";
+import { describeTrigger } from "../scheduler/describe-trigger.js";
 import type { EventStream } from "./event-stream.js";
 import { type Handler, HttpError, type HttpRequest, sendJson, sendText } from "./http.js";
 import type { Metrics } from "./metrics.js";

@@ -1,6 +1,6 @@
 import { VirtualClock } from "../clock/virtual-clock.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
-import { describeTrigger } from "./scheduler.js";
+import { describeTrigger } from "./describe-trigger.js";
 import { armTrigger } from "./triggers.js";
 
 /** One upcoming fire, as `tdefer next` shows it. */

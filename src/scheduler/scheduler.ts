@@ -9,9 +9,9 @@ import {
   whenReady,
 } from "../ledger/ledger.js";
 import type { LogEvent, LogEventInput } from "../log/events.js";
-import { formatDuration } from "../schedule/duration.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
 import { firesBetween, MAX_CAUGHT_UP, MAX_RECORDED_MISSED } from "./catch-up.js";
+import { describeTrigger } from "./describe-trigger.js";
 import { keepLease } from "./lease.js";
 import { type ArmedTrigger, type ArmOptions, armTrigger, type Fire } from "./triggers.js";
 import { twinRanks, workKey } from "./work-key.js";
@@ -983,19 +983,4 @@ function notStarted(nowMs: number): FinishUpdate {
     signal: null,
     durationMs: 0,
   };
-}
-
-/** `every 30s`, `cron "0 3 * * *" (UTC)`, `after 10s`, `at 2026-12-01 09:00`. */
-export function describeTrigger(spec: JobSpec): string {
-  const trigger = spec.trigger;
-  switch (trigger.kind) {
-    case "every":
-      return `every ${formatDuration(trigger.intervalMs)}${trigger.now ? " (now)" : ""}`;
-    case "after":
-      return `after ${formatDuration(trigger.delayMs)}`;
-    case "at":
-      return `at ${trigger.times.map((t) => t.text).join(", ")}`;
-    case "cron":
-      return `cron "${trigger.expression}" (${trigger.zone})`;
-  }
 }
