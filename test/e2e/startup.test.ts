@@ -84,20 +84,32 @@ describe("start-up", () => {
   });
 
   // Also the proof that the trace sees packages loaded with require (zod and yaml are, on first use).
-  it("a file with a mistake loads zod and the yaml package to say what and where", async () => {
-    const dir = mkdtempSync(join(traceDir, "bad-"));
-    const file = join(dir, "schedules.yaml");
-    writeFileSync(file, "jobs:\n  x:\n    every: 1h\n    run: echo x\n    retry: three\n");
-    const traceFile = join(traceDir, "bad-file.txt");
-    const result = await runCli(["check", file], {
-      cwd: repo,
-      env: { NODE_OPTIONS: `--import=${tracer}`, TRACE_IMPORTS_TO: traceFile },
-    });
-    expect(result.code).toBe(78);
-    expect(result.stderr).toContain(`${file}:5:12: jobs.x.retry:`);
-    const loaded = readFileSync(traceFile, "utf8");
-    expect(loaded).toMatch(/node_modules\/zod\//);
-    expect(loaded).toMatch(/node_modules\/yaml\//);
+  it("a file with a mistake in its shape loads zod, one js-yaml refuses the yaml package, to say what and where", async () => {
+    const cases = [
+      {
+        text: "jobs:\n  x:\n    every: 1h\n    run: echo x\n    retry: three\n",
+        where: ":5:12: jobs.x.retry:",
+        loads: "zod",
+      },
+      {
+        text: "jobs:\n  x:\n    every: 1h\n    run: [echo, x\n",
+        where: ":5:1: YAML syntax error",
+        loads: "yaml",
+      },
+    ];
+    for (const [index, { text, where, loads }] of cases.entries()) {
+      const dir = mkdtempSync(join(traceDir, "bad-"));
+      const file = join(dir, "schedules.yaml");
+      writeFileSync(file, text);
+      const traceFile = join(traceDir, `bad-file-${index}.txt`);
+      const result = await runCli(["check", file], {
+        cwd: repo,
+        env: { NODE_OPTIONS: `--import=${tracer}`, TRACE_IMPORTS_TO: traceFile },
+      });
+      expect(result.code).toBe(78);
+      expect(result.stderr).toContain(`${file}${where}`);
+      expect(readFileSync(traceFile, "utf8")).toMatch(new RegExp(`node_modules/${loads}/`));
+    }
   });
 
   it("check loads no runner, no log sink and no reactor", async () => {
