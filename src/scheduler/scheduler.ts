@@ -196,7 +196,7 @@ export class Scheduler {
   private lastLaunchedRunId: string | undefined;
   private readonly stopJumpListening: () => void;
   private readonly host: TriggerHost;
-  /** Jobs identical to an earlier one of the file, with their rank: part of their work key (see work-key.ts). */
+  /** With a shared ledger: jobs identical to an earlier one of the file, with their rank (see work-key.ts). */
   private twinRanks = new Map<string, number>();
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -233,7 +233,7 @@ export class Scheduler {
   async start(schedule: Schedule): Promise<void> {
     this.maxParallel = schedule.maxParallel;
     this.keepMs = schedule.ledgerKeepMs;
-    if (this.deps.ledger) this.twinRanks = twinRanks(schedule.jobs);
+    if (this.deps.sharedLedger) this.twinRanks = twinRanks(schedule.jobs);
     const ledger = this.deps.ledger;
     let backlog: Map<string, Fire[]> = new Map();
     if (ledger) {
@@ -264,7 +264,7 @@ export class Scheduler {
    */
   reload(schedule: Schedule): ReloadSummary {
     this.maxParallel = schedule.maxParallel;
-    if (this.deps.ledger) this.twinRanks = twinRanks(schedule.jobs);
+    if (this.deps.sharedLedger) this.twinRanks = twinRanks(schedule.jobs);
     const next = new Map(schedule.jobs.map((spec) => [spec.name, spec]));
     const added: string[] = [];
     const removed: string[] = [];
@@ -589,7 +589,10 @@ export class Scheduler {
               ...request,
               trigger: fire.trigger ?? "schedule",
               overlap: state.spec.overlap,
-              work: workKey(state.spec, this.twinRanks.get(state.spec.name)),
+              // Only replicas see one fire under two names (a rename reaches them one by one).
+              ...(this.deps.sharedLedger
+                ? { work: workKey(state.spec, this.twinRanks.get(state.spec.name)) }
+                : {}),
             }),
       (claim) => {
         state.claiming--;
