@@ -22,10 +22,11 @@ interface Frame {
 
 /** Positions by path for a text js-yaml reads without anchors, aliases, merges or explicit keys. */
 export class QuickPositions {
-  private readonly entries = new Map<string, Entry>();
-  private readonly lineStarts: number[] = [0];
+  private readonly lineStarts: number[] = [];
   /** js-yaml drops a byte-order mark before reading: its offsets are one short of the text's. */
   private readonly shift: number;
+  /** Each mapping's children by key (first one wins), made when a path first goes through it. */
+  private readonly keyIndexes = new WeakMap<Frame, Map<string, number>>();
 
   /** Reads `text` with js-yaml, noting where each node starts: the value and its positions in one pass. */
   static read(text: string): { value: unknown; positions: QuickPositions } {
@@ -57,74 +58,75 @@ export class QuickPositions {
     this.root = root ?? QuickPositions.read(text).positions.root;
   }
 
-  /** The reading's events, until the first position is asked for and they are indexed. */
-  private root: Frame | undefined;
-
-  private indexed(): Map<string, Entry> {
-    if (this.root) {
-      const { text } = this;
-      for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.lineStarts.push(i + 1);
-      // A file of comments only gives no document event at all.
-      const document = this.root.children[0] ?? {
-        openAt: 0,
-        closeAt: 0,
-        kind: null,
-        result: null,
-        children: [],
-      };
-      this.root = undefined;
-      this.index(document, "", undefined);
-    }
-    return this.entries;
-  }
+  /** The reading's events: a path is followed through them when its position is asked for. */
+  private readonly root: Frame;
 
   /** Where `path` points, as the careful reading's positionOf says it (1-based line and column). */
   positionOf(
     path: readonly (string | number)[],
     mode: "value" | "key" = "value",
   ): { line: number; col: number } {
-    for (let n = path.length; n >= 0; n--) {
-      const entry = this.indexed().get(path.slice(0, n).map(String).join("\u0000"));
-      if (!entry) continue;
-      // An empty value (`key:` and nothing) has no text of its own: point at its key.
-      const wantKey = mode === "key" || n < path.length || entry.empty;
-      if (wantKey && entry.keyAt !== undefined) return this.lineCol(entry.keyAt);
-      return this.lineCol(entry.valueAt);
-    }
-    return { line: 1, col: 1 };
+    const found = this.follow(path);
+    // The deepest part of the path the document has: its key when the path goes on (or the value is empty).
+    const n = found.length - 1;
+    const entry = found[n];
+    if (!entry) return { line: 1, col: 1 };
+    // An empty value (`key:` and nothing) has no text of its own: point at its key.
+    const wantKey = mode === "key" || n < path.length || entry.empty;
+    return this.lineCol(wantKey && entry.keyAt !== undefined ? entry.keyAt : entry.valueAt);
   }
 
-  private index(node: Frame, path: string, keyAt: number | undefined): void {
-    let frame = node;
-    // js-yaml reads some nodes twice over (a document's root, a flow collection in a block sequence): the
-    // outer event then holds the inner one alone, with the same result.
-    while (frame.children.length === 1 && frame.children[0]!.result === frame.result)
-      frame = frame.children[0]!;
+  /** The entries of `path`'s prefixes that exist in the document: the root's first (none for an empty file). */
+  private follow(path: readonly (string | number)[]): Entry[] {
+    // A file of comments only gives no document event at all.
+    let frame = unwrap(
+      this.root.children[0] ?? { openAt: 0, closeAt: 0, kind: null, result: null, children: [] },
+    );
     const valueAt = this.skipBlank(frame.openAt);
-    if (this.entries.has(path)) return;
-    const empty = frame.result == null && valueAt - this.shift >= frame.closeAt;
-    if (path === "" && empty) {
+    if (frame.result == null && valueAt - this.shift >= frame.closeAt) {
       // An empty document has no node: the careful reading points just past its `---`, or at the file's start.
       const markerAt = this.skipBlank(-this.shift);
-      if (!this.text.startsWith("---", markerAt)) return;
+      if (!this.text.startsWith("---", markerAt)) return [];
       let at = markerAt + 3;
       while (this.text[at] === " " || this.text[at] === "\t") at++;
-      this.entries.set(path, { valueAt: at, empty: false });
-      return;
+      return [{ valueAt: at, empty: false }];
     }
-    this.entries.set(path, { keyAt, valueAt: path === "" ? this.contentAt(valueAt) : valueAt, empty });
-    const prefix = path === "" ? "" : `${path}\u0000`;
-    if (frame.kind === "mapping") {
-      const { children } = frame;
-      for (let i = 0; i + 1 < children.length; i += 2) {
-        const key = children[i]!;
-        this.index(children[i + 1]!, prefix + String(key.result), this.skipBlank(key.openAt));
+    const found: Entry[] = [{ valueAt: this.contentAt(valueAt), empty: false }];
+    for (const segment of path) {
+      let keyAt: number | undefined;
+      let child: Frame | undefined;
+      if (frame.kind === "mapping") {
+        const at = this.keyIndexOf(frame).get(String(segment));
+        if (at === undefined) break;
+        keyAt = this.skipBlank(frame.children[at]!.openAt);
+        child = frame.children[at + 1];
+      } else if (frame.kind === "sequence") {
+        const index = Number(segment);
+        if (String(index) === String(segment)) child = frame.children[index];
       }
-    } else if (frame.kind === "sequence") {
-      frame.children.forEach((item, i) => {
-        this.index(item, prefix + String(i), undefined);
+      if (child === undefined) break;
+      frame = unwrap(child);
+      const childAt = this.skipBlank(frame.openAt);
+      found.push({
+        keyAt,
+        valueAt: childAt,
+        empty: frame.result == null && childAt - this.shift >= frame.closeAt,
       });
     }
+    return found;
+  }
+
+  private keyIndexOf(frame: Frame): Map<string, number> {
+    let index = this.keyIndexes.get(frame);
+    if (!index) {
+      index = new Map();
+      for (let i = 0; i + 1 < frame.children.length; i += 2) {
+        const key = String(frame.children[i]!.result);
+        if (!index.has(key)) index.set(key, i);
+      }
+      this.keyIndexes.set(frame, index);
+    }
+    return index;
   }
 
   /** Where a document's content starts: past its `---` marker, if it has one. */
@@ -148,6 +150,11 @@ export class QuickPositions {
 
   private lineCol(offset: number): { line: number; col: number } {
     const starts = this.lineStarts;
+    if (starts.length === 0) {
+      starts.push(0);
+      const { text } = this;
+      for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    }
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
@@ -178,4 +185,15 @@ export function quickValue(
   } catch {
     return { ok: false }; // a syntax error, a duplicate key, an unknown alias…: the careful path reports it
   }
+}
+
+/**
+ * js-yaml reads some nodes twice over (a document's root, a flow collection in a block sequence): the outer
+ * event then holds the inner one alone, with the same result.
+ */
+function unwrap(node: Frame): Frame {
+  let frame = node;
+  while (frame.children.length === 1 && frame.children[0]!.result === frame.result)
+    frame = frame.children[0]!;
+  return frame;
 }
