@@ -136,6 +136,55 @@ describe("tdefer run, in-process on a virtual clock", () => {
     expect(status).toEqual({ status: "resolved", value: 0 });
     expect(eventsOf(shell.stdout()).at(-1)).toMatchObject({ event: "stopped", level: "warn" });
   });
+  it("reloads on SIGHUP: a new job is armed, an unchanged one keeps its grid; an invalid file is refused and the old schedule runs on", async () => {
+    const shell = fakeShell();
+    const file = scheduleFile(EVERY_MINUTE);
+    const status = track(runCommand(file, runOptions(), shell.deps));
+    await settle();
+    shell.clock.advance(30_000);
+    writeFileSync(file, `${EVERY_MINUTE}  other:\n    every: 1m\n    run: echo other\n`);
+    shell.signals.send("SIGHUP");
+    await settle();
+    shell.clock.advance(30_000); // beat's grid point, kept from the start
+    await settle();
+    expect(shell.spawner.children.map((child) => child.request.args.at(-1))).toEqual(["echo beat"]);
+    shell.spawner.last.exit(0);
+    shell.clock.advance(30_000); // other's first fire, a minute after the reload
+    await settle();
+    expect(shell.spawner.children.map((child) => child.request.args.at(-1))).toEqual([
+      "echo beat",
+      "echo other",
+    ]);
+    shell.spawner.last.exit(0);
+    writeFileSync(file, "jobs:\n  beat:\n    every: soon\n    run: echo beat\n");
+    shell.signals.send("SIGHUP");
+    await settle();
+    shell.clock.advance(30_000);
+    await settle();
+    expect(shell.spawner.children).toHaveLength(3); // beat again, from the schedule that stayed
+    shell.spawner.last.exit(0);
+    shell.signals.send("SIGTERM");
+    await settle();
+    expect(status).toEqual({ status: "resolved", value: 0 });
+    const events = eventsOf(shell.stdout()).map((event) => event.event);
+    expect(events).toContain("reload_applied");
+    expect(events).toContain("reload_refused");
+  });
+  it("an exception nobody caught stops every job as SIGTERM would, says so on stderr, and exits 1", async () => {
+    const shell = fakeShell({ spawner: { onSignal: (child, signal) => child.exit(null, signal) } });
+    const status = track(runCommand(scheduleFile(EVERY_MINUTE), runOptions(), shell.deps));
+    await settle();
+    shell.clock.advance(60_000);
+    await settle();
+    shell.signals.throwUncaught(new Error("a bug"));
+    await settle();
+    expect(shell.spawner.last.signals[0]).toBe("SIGTERM");
+    expect(status).toEqual({ status: "resolved", value: 1 });
+    expect(shell.stderr()).toContain(
+      "tdefer: internal error; stopping every job, then exiting 1: Error: a bug",
+    );
+    expect(shell.signals.listening).toBe(false);
+  });
 });
 
 describe("tdefer trigger, in-process", () => {
