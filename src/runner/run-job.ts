@@ -401,8 +401,8 @@ class Run implements RunHandle {
     const quietMs = this.deps.postExitQuietMs ?? POST_EXIT_QUIET_MS;
     const bytesAtArm = attempt.bytesRead;
     const flipsAtArm = this.pauseFlips;
-    attempt.drainCall = this.deps.clock.callLater(quietMs, () => {
-      attempt.drainCall = undefined;
+    const decide = (): void => {
+      if (attempt !== this.current || this.phase !== "draining" || attempt.openOutputs === 0) return;
       // Time paused for the log does not count: a slow stdout must not cut off the job's own last output.
       const overdue =
         this.deps.clock.now() - attempt.exitMs - (this.pausedMs() - this.pausedMsAtExit) >= POST_EXIT_MAX_MS;
@@ -411,6 +411,12 @@ class Run implements RunHandle {
         attempt.bytesRead !== bytesAtArm || this.pausedForDrain || this.pauseFlips !== flipsAtArm;
       if (stillFlowing && !overdue) this.armDrainCheck(attempt);
       else this.closeOutputs(attempt);
+    };
+    attempt.drainCall = this.deps.clock.callLater(quietMs, () => {
+      attempt.drainCall = undefined;
+      // Output that came while the loop was busy is read before the period counts as quiet.
+      if (attempt.child.afterPendingReads) attempt.child.afterPendingReads(decide);
+      else decide();
     });
   }
 

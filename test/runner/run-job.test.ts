@@ -343,6 +343,28 @@ describe("runJob", () => {
     ]);
   });
 
+  it("counts the pipes quiet after exit only once what was waiting in them is read (a busy loop runs timers first)", async () => {
+    const { spawner, clock, make, events } = setUp({}, { postExitQuietMs: 100 });
+    const run = make();
+    const outcome = track(run.done);
+    const child = spawner.last;
+    child.holdReads = true;
+    child.exit(0, null, { keepPipes: true });
+    // The loop was busy past the quiet period: its timer comes due before it reads the job's last words.
+    clock.advance(100);
+    expect(child.stdout.closed).toBe(false);
+    child.stdout.push("last words\n");
+    child.readPending();
+    clock.advance(100);
+    child.readPending();
+    expect(child.stdout.closed).toBe(true);
+    await settle();
+    expect(outcome.value).toMatchObject({ ok: true });
+    expect(events.filter((e) => e.event === "output").map((e) => e.event === "output" && e.line)).toEqual([
+      "last words",
+    ]);
+  });
+
   it("pauses the child's pipes while the log needs draining", () => {
     let needDrain = false;
     let drained: (() => void) | undefined;
