@@ -13,6 +13,11 @@ export interface Clock {
   callLater(delayMs: number, fn: () => void): DelayedCall;
   /** The same, calling `fn(arg)`: as Twisted's callLater(delay, f, *args), it spares a closure per call. */
   callLater<T>(delayMs: number, fn: (arg: T) => void, arg: T): DelayedCall;
+  /**
+   * Calls `fn` once the I/O already waiting has been read. A busy event loop runs a due timer before it polls
+   * for I/O, so a timer's "nothing came" is only true after this. Absent: nothing is ever waiting.
+   */
+  afterPendingIo?(fn: () => void): void;
 }
 
 /** A pending call returned by {@link Clock.callLater} (Twisted's IDelayedCall). */

@@ -106,6 +106,11 @@ export class Reactor implements WallClock {
     return this.time.wallMs();
   }
 
+  /** setImmediate runs after the event loop's poll for I/O, which reads what is waiting. */
+  afterPendingIo(fn: () => void): void {
+    setImmediate(fn);
+  }
+
   callLater(delayMs: number, fn: () => void): DelayedCall;
   callLater<T>(delayMs: number, fn: (arg: T) => void, arg: T): DelayedCall;
   callLater(delayMs: number, fn: (arg: unknown) => void, arg?: unknown): DelayedCall {

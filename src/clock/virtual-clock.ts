@@ -26,6 +26,23 @@ export class VirtualClock implements WallClock {
     return this.currentMs + this.wallOffsetMs;
   }
 
+  /**
+   * While set, afterPendingIo() waits for readPendingIo(): as a busy event loop that runs a due timer before it
+   * reads its pipes. Otherwise it calls at once.
+   */
+  holdIo = false;
+  private readonly ioWaiters: (() => void)[] = [];
+
+  afterPendingIo(fn: () => void): void {
+    if (this.holdIo) this.ioWaiters.push(fn);
+    else fn();
+  }
+
+  /** The event loop polls for I/O: what waited for the pending reads runs. */
+  readPendingIo(): void {
+    for (const fn of this.ioWaiters.splice(0)) fn();
+  }
+
   callLater(delayMs: number, fn: () => void): DelayedCall;
   callLater<T>(delayMs: number, fn: (arg: T) => void, arg: T): DelayedCall;
   callLater(delayMs: number, fn: (arg: unknown) => void, arg?: unknown): DelayedCall {

@@ -58,11 +58,6 @@ class NodeChild implements ChildHandle {
     else this.exitListeners.push(listener);
   }
 
-  /** setImmediate runs after the event loop's poll for I/O, which reads the pipes that have data. */
-  afterPendingReads(fn: () => void): void {
-    setImmediate(fn);
-  }
-
   kill(signal: string): boolean {
     if (this.pid === undefined) return false;
     try {

@@ -415,7 +415,8 @@ class Run implements RunHandle {
     attempt.drainCall = this.deps.clock.callLater(quietMs, () => {
       attempt.drainCall = undefined;
       // Output that came while the loop was busy is read before the period counts as quiet.
-      if (attempt.child.afterPendingReads) attempt.child.afterPendingReads(decide);
+      const { clock } = this.deps;
+      if (clock.afterPendingIo) clock.afterPendingIo(decide);
       else decide();
     });
   }

@@ -48,11 +48,6 @@ export interface ChildHandle {
   onExit(listener: (exit: ChildExit) => void): void;
   /** Sends `signal` to the child's whole process group. False when no process was left to receive it. */
   kill(signal: string): boolean;
-  /**
-   * Calls `fn` once the output already waiting in the pipes has been read. A busy event loop runs a due timer
-   * before it reads its pipes: a timer's "nothing came" is only true after this. Absent: at once.
-   */
-  afterPendingReads?(fn: () => void): void;
 }
 
 /** Starts processes. The real one is nodeSpawner; tests use a fake. */

@@ -79,23 +79,6 @@ export class FakeChild implements ChildHandle {
     else this.exitListeners.push(listener);
   }
 
-  /**
-   * When set, afterPendingReads() waits for readPending(): as a busy event loop that runs a due timer before it
-   * reads its pipes. Otherwise it calls at once.
-   */
-  holdReads = false;
-  private readonly readWaiters: (() => void)[] = [];
-
-  afterPendingReads(fn: () => void): void {
-    if (this.holdReads) this.readWaiters.push(fn);
-    else fn();
-  }
-
-  /** The event loop reads its pipes: what waited for the pending reads runs. */
-  readPending(): void {
-    for (const fn of this.readWaiters.splice(0)) fn();
-  }
-
   kill(signal: string): boolean {
     if (this.pid === undefined) return false;
     this.signals.push(signal);

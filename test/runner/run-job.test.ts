@@ -348,15 +348,15 @@ describe("runJob", () => {
     const run = make();
     const outcome = track(run.done);
     const child = spawner.last;
-    child.holdReads = true;
+    clock.holdIo = true;
     child.exit(0, null, { keepPipes: true });
     // The loop was busy past the quiet period: its timer comes due before it reads the job's last words.
     clock.advance(100);
     expect(child.stdout.closed).toBe(false);
     child.stdout.push("last words\n");
-    child.readPending();
+    clock.readPendingIo();
     clock.advance(100);
-    child.readPending();
+    clock.readPendingIo();
     expect(child.stdout.closed).toBe(true);
     await settle();
     expect(outcome.value).toMatchObject({ ok: true });
