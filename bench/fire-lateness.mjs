@@ -2,11 +2,12 @@
 //   --subject reactor     Reactor.callLater; lateness = reactor.now() at the call − handle.time. The Reactor's
 //                         now() is performance.now() plus a constant, so this is performance.now() measured
 //                         against the very due instant the reactor scheduled.
-//   --subject reactor-turning  the same with turnLoopShare 0.05: woken a millisecond early, the rest by
-//                         turning the event loop, within 5% of the time.
+//   --subject reactor-before   the same with the Reactor of the built checkout in --baseline DIR (before/after).
 //   --subject settimeout  one setTimeout per call; due = performance.now() just before setTimeout + delay,
 //                         lateness = performance.now() in the callback − due.
 // Prints one JSON line. The Twisted peer is bench/peers/twisted_lateness.py (same seed, same delays).
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { checksum, emit, lateDelays, loadDist, parseArgs, percentile } from "./lib.mjs";
 
 const args = parseArgs();
@@ -69,9 +70,9 @@ function runSetTimeout() {
 if (subject === "reactor") {
   const { Reactor } = await loadDist();
   emit(summarize("Reactor", await runReactor(Reactor)));
-} else if (subject === "reactor-turning") {
-  const { Reactor } = await loadDist();
-  emit(summarize("Reactor, turnLoopShare 0.05", await runReactor(Reactor, { turnLoopShare: 0.05 })));
+} else if (subject === "reactor-before") {
+  const { Reactor } = await import(pathToFileURL(join(resolve(String(args.baseline)), "dist", "index.js")).href);
+  emit(summarize("Reactor, before", await runReactor(Reactor)));
 } else if (subject === "settimeout") {
   emit(summarize("setTimeout per call", await runSetTimeout()));
 } else {

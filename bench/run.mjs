@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next|memory|log|spawn|exec|runner]
-//   [-- --baseline DIR]  (start-up and log throughput also run the built checkout in DIR, for before/after)
+//   [-- --baseline DIR]  (start-up, lateness and log throughput also run the built checkout in DIR, for before/after)
 // Runs every benchmark in fresh child processes, the peers (setTimeout/setInterval, Twisted through
 // /usr/bin/python3, croner) beside the Reactor on this machine in this run, and prints Markdown tables.
 // Builds and installs nothing: it needs dist/ (npm run build) and skips a peer that is absent.
@@ -147,10 +147,14 @@ async function lateness(twisted) {
   const perRound = ["--count", Math.round(P.count / rounds), "--span", Math.round(P.span / rounds)];
   const subjects = [
     ["Reactor", (common) => node("fire-lateness.mjs", "--subject", "reactor", ...common)],
-    [
-      "Reactor, turnLoopShare 0.05",
-      (common) => node("fire-lateness.mjs", "--subject", "reactor-turning", ...common),
-    ],
+    ...(baselineDir
+      ? [
+          [
+            "Reactor, before",
+            (common) => node("fire-lateness.mjs", "--subject", "reactor-before", "--baseline", baselineDir, ...common),
+          ],
+        ]
+      : []),
     ["setTimeout per call", (common) => node("fire-lateness.mjs", "--subject", "settimeout", ...common)],
   ];
   if (twisted.ok) subjects.push(["Twisted callLater", (common) => py("twisted_lateness.py", ...common)]);
@@ -467,6 +471,7 @@ console.log(
 if (!twisted.ok) console.log(`Twisted: skipped, ${twisted.why}`);
 if (!croner.ok) console.log(`croner: skipped, ${croner.why}`);
 
+const baselineDir = typeof args.baseline === "string" ? args.baseline : undefined;
 if (!only || only === "startup") await startup();
 if (!only || only === "lateness") await lateness(twisted);
 if (!only || only === "drift") await drift();
@@ -474,7 +479,6 @@ if (!only || only === "scale") await scale(twisted, croner);
 if (!only || only === "check-next") await checkNext();
 if (!only || only === "memory") await memory();
 // The runner's benchmarks (bench/log-benches.mjs); --only runner runs the three of them.
-const baselineDir = typeof args.baseline === "string" ? args.baseline : undefined;
 const runnerCtx = {
   P: logParams(quick),
   child,

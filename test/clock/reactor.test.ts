@@ -326,7 +326,7 @@ describe("the reactor's sleeps are capped", () => {
   });
 });
 
-describe("with turnLoopShare, the reactor waits the last fraction of a millisecond by turning the event loop", () => {
+describe("the reactor waits the last fraction of a millisecond by turning the event loop, within a share of the time", () => {
   it("a Node timer that wakes a fraction of a millisecond before the call is due runs it on the next turns of the event loop", async () => {
     // Another timer would wait at least a whole millisecond more; turning the loop polls I/O without blocking.
     const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
@@ -376,16 +376,48 @@ describe("with turnLoopShare, the reactor waits the last fraction of a milliseco
     expect(setTimeoutSpy.mock.calls.length).toBeLessThan(20);
   });
 
-  it("without it (the default), an early wake waits on another timer", async () => {
+  it("even with turnLoopShare 0, a Node timer that wakes before the call is due finishes the wait by turning the loop", async () => {
+    // Another timer would make the call a millisecond or two late; the wait is bounded by the timer's own error.
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    const time = manualTime();
+    const r = reactor({ time: time.time, turnLoopShare: 0 });
+    const done = runAfter(r, 10);
+    expect(setTimeoutSpy.mock.calls[0]?.[1]).toBe(10); // no share: the timer is set for the due time itself
+    time.elapse(9.6);
+    const readsBefore = time.wallReads();
+    await waitUntil(() => time.wallReads() - readsBefore >= 3);
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+    time.elapse(0.4);
+    expect(await done).toBe(r.now());
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+  });
+
+  it("by default, wakes a millisecond before a call is due and turns the loop for the rest", async () => {
     const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
     const time = manualTime();
     const r = reactor({ time: time.time });
     const done = runAfter(r, 10);
-    time.elapse(9.6);
+    expect(setTimeoutSpy.mock.calls[0]?.[1]).toBe(9);
+    time.elapse(9);
+    const readsBefore = time.wallReads();
+    await waitUntil(() => time.wallReads() - readsBefore >= 3);
+    time.elapse(1);
+    expect(await done).toBe(r.now());
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+  });
+
+  it("with turnLoopShare 0, a call due in under a millisecond waits on a timer", async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    const time = manualTime();
+    const r = reactor({ time: time.time, turnLoopShare: 0 });
+    const first = runAfter(r, 10);
+    const second = runAfter(r, 10.4);
+    time.elapse(10);
     await waitUntil(() => setTimeoutSpy.mock.calls.length >= 2);
     expect(setTimeoutSpy.mock.calls[1]?.[1]).toBe(1);
+    await first;
     time.elapse(0.4);
-    await done;
+    await second;
   });
 
   it("sleeps on a timer again once the early-woken call has run", async () => {
