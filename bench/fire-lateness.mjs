@@ -71,7 +71,9 @@ if (subject === "reactor") {
   const { Reactor } = await loadDist();
   emit(summarize("Reactor", await runReactor(Reactor)));
 } else if (subject === "reactor-before") {
-  const { Reactor } = await import(pathToFileURL(join(resolve(String(args.baseline)), "dist", "index.js")).href);
+  const { Reactor } = await import(
+    pathToFileURL(join(resolve(String(args.baseline)), "dist", "index.js")).href
+  );
   emit(summarize("Reactor, before", await runReactor(Reactor)));
 } else if (subject === "settimeout") {
   emit(summarize("setTimeout per call", await runSetTimeout()));

@@ -151,7 +151,8 @@ async function lateness(twisted) {
       ? [
           [
             "Reactor, before",
-            (common) => node("fire-lateness.mjs", "--subject", "reactor-before", "--baseline", baselineDir, ...common),
+            (common) =>
+              node("fire-lateness.mjs", "--subject", "reactor-before", "--baseline", baselineDir, ...common),
           ],
         ]
       : []),
