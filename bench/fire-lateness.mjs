@@ -17,7 +17,7 @@ const spanMs = Number(args.span ?? 20_000);
 const seed = Number(args.seed ?? 42);
 const delays = lateDelays(seed, count, spanMs);
 
-function summarize(name, lateness) {
+function summarize(name, lateness, cpuMs) {
   const sorted = [...lateness].sort((a, b) => a - b);
   const early = sorted.filter((x) => x < 0);
   return {
@@ -35,6 +35,7 @@ function summarize(name, lateness) {
     early: early.length,
     earlyPct: (100 * early.length) / sorted.length,
     worstEarly: early.length ? -sorted[0] : 0,
+    cpuMs,
   };
 }
 
@@ -67,16 +68,24 @@ function runSetTimeout() {
   });
 }
 
+/** Runs a subject and measures the CPU time its waiting took (user + system), as the Twisted peer does. */
+async function measured(name, run) {
+  const before = process.cpuUsage();
+  const lateness = await run();
+  const cpu = process.cpuUsage(before);
+  return summarize(name, lateness, (cpu.user + cpu.system) / 1000);
+}
+
 if (subject === "reactor") {
   const { Reactor } = await loadDist();
-  emit(summarize("Reactor", await runReactor(Reactor)));
+  emit(await measured("Reactor", () => runReactor(Reactor)));
 } else if (subject === "reactor-before") {
   const { Reactor } = await import(
     pathToFileURL(join(resolve(String(args.baseline)), "dist", "index.js")).href
   );
-  emit(summarize("Reactor, before", await runReactor(Reactor)));
+  emit(await measured("Reactor, before", () => runReactor(Reactor)));
 } else if (subject === "settimeout") {
-  emit(summarize("setTimeout per call", await runSetTimeout()));
+  emit(await measured("setTimeout per call", runSetTimeout));
 } else {
   throw new Error(`unknown subject ${subject}`);
 }

@@ -1,4 +1,5 @@
 // npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next|memory|log|spawn|exec|runner]
+//   [-- --realtime]      (lateness: every subject under SCHED_FIFO, to measure timers on a shared machine)
 //   [-- --baseline DIR]  (start-up, lateness and log throughput also run the built checkout in DIR, for before/after)
 // Runs every benchmark in fresh child processes, the peers (setTimeout/setInterval, Twisted through
 // /usr/bin/python3, croner) beside the Reactor on this machine in this run, and prints Markdown tables.
@@ -159,6 +160,18 @@ async function lateness(twisted) {
     ["setTimeout per call", (common) => node("fire-lateness.mjs", "--subject", "settimeout", ...common)],
   ];
   if (twisted.ok) subjects.push(["Twisted callLater", (common) => py("twisted_lateness.py", ...common)]);
+  // --realtime runs every subject under SCHED_FIFO (chrt, as root): on a machine shared with other work,
+  // what is left is the timer mechanism's own precision, the same way for Node and for Twisted.
+  const realtime = args.realtime === true;
+  if (realtime) {
+    for (const subject of subjects) {
+      const argv = subject[1];
+      subject[1] = (common) => {
+        const [command, rest] = argv(common);
+        return ["chrt", ["-f", "50", command, ...rest]];
+      };
+    }
+  }
   const byRound = [];
   for (let round = 0; round < rounds; round++) {
     const common = [...perRound, "--seed", 42 + round].map(String);
@@ -188,18 +201,29 @@ async function lateness(twisted) {
       early,
       earlyPct: (100 * early) / fired,
       worstEarly: Math.max(...runs.map((r) => r.worstEarly)),
+      cpuMsPerCall: median(runs.map((r) => r.cpuMs / r.fired)),
     };
   });
   const base = results[0];
   console.log(
-    `\n### Fire lateness: ${P.count} one-shot calls at random times over ${P.span / 1000} s per subject, in ${rounds} rounds of ${perRound[1]} calls over ${perRound[3] / 1000} s, order rotated each round (ms; median of the rounds; ratio = p99 / Reactor p99)\n`,
+    `\n### Fire lateness${realtime ? " (each subject under SCHED_FIFO, chrt -f 50)" : ""}: ${P.count} one-shot calls at random times over ${P.span / 1000} s per subject, in ${rounds} rounds of ${perRound[1]} calls over ${perRound[3] / 1000} s, order rotated each round (ms; median of the rounds; ratio = p99 / Reactor p99)\n`,
   );
   console.log(
     table(
-      ["Subject", "p50", "p99", "p99 range", "max", "early (count, %)", "worst early", "p99 ratio"],
+      [
+        "Subject",
+        "p50",
+        "p99",
+        "p99 range",
+        "max",
+        "early (count, %)",
+        "worst early",
+        "p99 ratio",
+        "CPU ms a call",
+      ],
       results.map((r) =>
         r.error
-          ? [r.subject, r.error, "", "", "", "", "", ""]
+          ? [r.subject, r.error, "", "", "", "", "", "", ""]
           : [
               r.subject,
               fmt(r.p50, 3),
@@ -209,6 +233,7 @@ async function lateness(twisted) {
               `${r.early} (${fmt(r.earlyPct, 1)}%)`,
               fmt(r.worstEarly, 3),
               ratio(r.p99, base.p99),
+              fmt(r.cpuMsPerCall, 3),
             ],
       ),
     ),

@@ -6,6 +6,7 @@ Prints one JSON line.
 """
 
 import sys
+import time
 
 from common import checksum, emit, late_delays, parse_args, percentile
 from twisted.internet import reactor
@@ -34,8 +35,10 @@ def schedule():
         handles[i] = reactor.callLater(delays[i] / 1000.0, on_fire, i)
 
 
+cpu_start = time.process_time()
 reactor.callWhenRunning(schedule)
 reactor.run(installSignalHandlers=False)
+cpu_ms = (time.process_time() - cpu_start) * 1000.0
 
 values = sorted(x for x in lateness if x is not None)
 early = [x for x in values if x < 0]
@@ -56,5 +59,6 @@ emit(
         "early": len(early),
         "earlyPct": 100.0 * len(early) / len(values),
         "worstEarly": -values[0] if early else 0,
+        "cpuMs": cpu_ms,
     }
 )
