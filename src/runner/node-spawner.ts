@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
+import { readBufferBound } from "./read-buffers.js";
 import type { ChildExit, ChildHandle, ChildOutput, Spawner, SpawnRequest } from "./spawner.js";
 
 /**
@@ -109,7 +110,11 @@ class ReadableOutput implements ChildOutput {
 
   onData(listener: (chunk: Buffer) => void): void {
     this.listener = listener;
-    this.stream.on("data", (chunk: Buffer) => this.deliver(chunk));
+    const bound = readBufferBound();
+    this.stream.on("data", (chunk: Buffer) => {
+      bound?.read(chunk.length);
+      this.deliver(chunk);
+    });
   }
 
   onEnd(listener: () => void): void {
