@@ -26,11 +26,8 @@ const LEADING_KEYS = new Set(["timeMs", "level", "event", "job", "run"]);
  */
 export const formatJson: LogFormatter = Object.assign(formatJsonText, {
   linesLayout: (event: Extract<LogEvent, { event: "output_lines" }>): LinesLayout | undefined =>
-    writableAsIs(event.bytes, JSON_ESCAPED) ? jsonLinesLayout(outputHead(event)) : undefined,
+    writableAsIs(event.bytes, true) ? jsonLinesLayout(outputHead(event)) : undefined,
 });
-
-/** Besides the control characters: quote, backslash and tab. */
-const JSON_ESCAPED = [0x22, 0x5c, 0x09];
 const jsonLinesLayout = linesLayoutCache('"', '"}', '","continues":true}');
 
 function formatJsonText(event: LogEvent): string {

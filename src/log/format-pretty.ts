@@ -66,11 +66,9 @@ export function createPrettyFormatter(options: PrettyOptions): LogFormatter {
   };
   return Object.assign(format, {
     linesLayout: (event: Extract<LogEvent, { event: "output_lines" }>) =>
-      writableAsIs(event.bytes, NONE) ? layouts(outputHeads.get(event)) : undefined,
+      writableAsIs(event.bytes, false) ? layouts(outputHeads.get(event)) : undefined,
   });
 }
-
-const NONE: readonly number[] = [];
 
 /**
  * The control characters a terminal or the journal would act on: C0 but tab, DEL, and C1 (U+0080–U+009F, which

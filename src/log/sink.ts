@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { LogEvent } from "./events.js";
+import { linesEngine } from "./lines-simd.js";
 import type { LinesLayout, LogFormatter } from "./output-lines.js";
 
 /** Where events go. Also tells producers when to wait (the Backpressure shape that runJob accepts). */
@@ -104,6 +105,12 @@ export class LogSink implements EventSink {
   private layOut(bytes: Buffer, layout: LinesLayout): void {
     this.pendingToSlab();
     const { prefix, between, last } = layout;
+    const engine = linesEngine();
+    if (engine) {
+      this.roomFor(engine.laidOutLength(bytes, between));
+      this.slabUsed += engine.layOut(bytes, prefix, between, this.slab, this.slabUsed);
+      return;
+    }
     this.roomFor(prefix.length);
     this.slabUsed += prefix.copy(this.slab, this.slabUsed);
     let slab = this.slab;
