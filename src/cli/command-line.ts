@@ -4,6 +4,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "../schedule/duration.js";
 import type { CrontabFlags } from "./crontab-source.js";
+import { DEFAULT_NEXT_COUNT } from "./defaults.js";
 import type { CliIO } from "./io.js";
 import type { LogFormat } from "./log-output.js";
 
@@ -218,7 +219,7 @@ export function addCommands(program: Command, io: CliIO, exitWith: (status: numb
     .command("next")
     .description("preview the upcoming fire times of all jobs, merged in time order")
     .argument("[file]", "the schedule file (default: searched for, see --help of the main command)")
-    .option("-n, --count <n>", "how many fires in total", positiveInt, 10)
+    .option("-n, --count <n>", "how many fires in total", positiveInt, DEFAULT_NEXT_COUNT)
     .option("--job <name>", "only this job (repeatable)", collect)
     .option("--from <time>", "start the preview at this time, as `run` started then would (default: now)")
     .option("--until <time>", "stop the preview at this time")

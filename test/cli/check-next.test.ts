@@ -243,3 +243,32 @@ describe("the alias screen that guards against YAML bombs", () => {
     expect(stdout).toContain("valid, 1500 jobs");
   });
 });
+
+describe("`next FILE` and `check FILE`, run without commander", () => {
+  it("print what the same command with its defaults spelled out prints", async () => {
+    const { dir, file } = scheduleDir(
+      `${SCHEDULE}  broken:\n    every: 1h\n    run: echo\n    timeout: 2h\n    overlap: allow\n`,
+    );
+    expect(await tdefer(["next", file], { cwd: dir })).toEqual(
+      await tdefer(["next", "-n", "10", file], { cwd: dir }),
+    );
+    const check = await tdefer(["check", file], { cwd: dir });
+    expect(check.stdout).toContain("1 warning:");
+    expect(check).toEqual(await tdefer(["check", "--", file], { cwd: dir }));
+  });
+
+  it("fail as the full command line does: exit 78 with the reason for a missing file", async () => {
+    const { dir } = scheduleDir(SCHEDULE);
+    for (const command of ["next", "check"]) {
+      const quick = await tdefer([command, "missing.yaml"], { cwd: dir });
+      expect(quick.code).toBe(78);
+      expect(quick.stderr).toContain("missing.yaml: cannot read the schedule file: no such file");
+      expect(quick).toEqual(await tdefer([command, "--", "missing.yaml"], { cwd: dir }));
+    }
+  });
+
+  it("leave an unknown command and an option where the file would be to commander (exit 2)", async () => {
+    expect((await tdefer(["nxet", "tdefer.yaml"])).code).toBe(2);
+    expect((await tdefer(["next", "--bogus"])).code).toBe(2);
+  });
+});

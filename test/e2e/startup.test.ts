@@ -57,6 +57,13 @@ describe("start-up", () => {
     }
   });
 
+  it("`next FILE` and `check FILE` run without commander; with an option they go through it", async () => {
+    for (const command of ["next", "check"]) {
+      expect(await modulesLoadedBy([command, "schedules.example.yaml"])).not.toContain("pkg:commander");
+      expect(await modulesLoadedBy([command, "--", "schedules.example.yaml"])).toContain("pkg:commander");
+    }
+  });
+
   it("next loads the schedule reader and the preview, and no runner, log or reactor", async () => {
     const modules = await modulesLoadedBy(["next", "schedules.example.yaml"]);
     expect(modules).toContain("dist/schedule/validate.js");
