@@ -64,6 +64,17 @@ describe("start-up", () => {
     }
   });
 
+  it("a schedule file is read without the crontab reader, which --crontab loads", async () => {
+    for (const command of ["next", "check"]) {
+      expect(await modulesLoadedBy([command, "schedules.example.yaml"])).not.toContain(
+        "dist/schedule/crontab.js",
+      );
+    }
+    const crontab = join(traceDir, "crontab");
+    writeFileSync(crontab, "0 3 * * * echo nightly\n");
+    expect(await modulesLoadedBy(["next", "--crontab", crontab])).toContain("dist/schedule/crontab.js");
+  });
+
   it("next loads the schedule reader and the preview, and no runner, log or reactor", async () => {
     const modules = await modulesLoadedBy(["next", "schedules.example.yaml"]);
     expect(modules).toContain("dist/schedule/validate.js");

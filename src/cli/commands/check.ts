@@ -6,8 +6,8 @@ import { formatInZone } from "../../schedule/zone.js";
 import { describeTrigger } from "../../scheduler/describe-trigger.js";
 import { previewFires } from "../../scheduler/preview.js";
 import type { CheckOptions } from "../command-line.js";
-import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
+import { scheduleSource } from "../schedule-source.js";
 import { describeState, type StateSelection, scheduleName, selectState } from "../state.js";
 import { checkRunnable } from "../trust.js";
 
@@ -21,6 +21,7 @@ export async function checkCommand(
   let path: string | undefined;
   try {
     const nowMs = io.nowMs();
+    const { schedulePath, loadSchedule } = await scheduleSource(options);
     path = schedulePath(file, options, io.cwd);
     // The same file trust and pre-flight as `run`: what `run` refuses is an error here too.
     const loaded = loadSchedule(path, options, { nowMs, trusted: true });

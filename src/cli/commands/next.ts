@@ -6,11 +6,15 @@ import { loadScheduleText } from "../../schedule/validate.js";
 import { formatInZone, isValidZone, resolveWallTime, systemZone } from "../../schedule/zone.js";
 import { type PreviewFire, previewFires } from "../../scheduler/preview.js";
 import type { NextOptions } from "../command-line.js";
-import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
+import { scheduleSource } from "../schedule-source.js";
 
 /** `tdefer next`: the upcoming fires of the file (or of one --cron expression), merged in time order. */
-export function nextCommand(file: string | undefined, options: NextOptions, io: CliIO): number {
+export async function nextCommand(
+  file: string | undefined,
+  options: NextOptions,
+  io: CliIO,
+): Promise<number> {
   endQuietlyOnClosedPipe(io.stdout);
   if (options.cron !== undefined && file !== undefined)
     throw usage(
@@ -24,9 +28,12 @@ export function nextCommand(file: string | undefined, options: NextOptions, io: 
   if (options.tz && !isValidZone(options.tz)) throw usage(`unknown time zone "${options.tz}"`);
   const fromMs = options.from ? parseTime(options.from, zone, "--from", io.nowMs()) : io.nowMs();
   const untilMs = options.until ? parseTime(options.until, zone, "--until", io.nowMs()) : undefined;
-  const schedule = options.cron
-    ? cronOnly(options.cron, zone, fromMs)
-    : loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs: fromMs, warnings: false });
+  let schedule: Schedule;
+  if (options.cron) schedule = cronOnly(options.cron, zone, fromMs);
+  else {
+    const { schedulePath, loadSchedule } = await scheduleSource(options);
+    schedule = loadSchedule(schedulePath(file, options, io.cwd), options, { nowMs: fromMs, warnings: false });
+  }
   const unknown = (options.job ?? []).filter((name) => !schedule.jobs.some((job) => job.name === name));
   if (unknown.length > 0)
     throw usage(
