@@ -6,6 +6,14 @@ import { readScheduleText, type ScheduleData } from "../schedule/read.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
 import { IdentityError, resolveId } from "./identity.js";
 
+export interface PreflightOptions {
+  readonly uid?: number;
+  readonly jobs?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where a path points in the file, as its reading found it; without it the file is read again when needed. */
+  readonly positionOf?: (path: (string | number)[]) => { line: number; col: number };
+}
+
 /** What this machine says about a schedule before anything runs: what `run` refuses, and what would fail. */
 export interface PreflightResult {
   /** `run` and `trigger` refuse to start with these (exit 78); `check` reports them as errors. */
@@ -21,14 +29,12 @@ export interface PreflightResult {
  * the fire would fail). `jobs` limits it to some jobs (`trigger` checks only the job it runs). The file's own
  * trust (owner, mode) is the trust check's, not this.
  */
-export function preflight(
-  schedule: Schedule,
-  options: { uid?: number; jobs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
-): PreflightResult {
+export function preflight(schedule: Schedule, options: PreflightOptions = {}): PreflightResult {
   const uid = options.uid ?? process.getuid?.();
   const errors: ScheduleProblem[] = [];
   const warnings: ScheduleProblem[] = [];
-  const where = locator(schedule.file);
+  const where = options.positionOf ?? locator(schedule.file);
+  const files = new FileChecks();
   const problem = (path: (string | number)[], message: string, hint: string): ScheduleProblem => ({
     file: schedule.file,
     ...where(path),
@@ -53,7 +59,7 @@ export function preflight(
         (uid === 0 ? errors : warnings).push(found);
       }
     }
-    for (const found of fireProblems(job, problem, options.env ?? process.env)) {
+    for (const found of fireProblems(job, problem, options.env ?? process.env, files)) {
       // A missing shell is the file's problem, said once, not once per job.
       if (found.path === "shell" && warnings.some((w) => w.path === "shell")) continue;
       warnings.push(found);
@@ -68,9 +74,14 @@ const DEFAULT_PATH = "/usr/bin:/bin";
 type ProblemAt = (path: (string | number)[], message: string, hint: string) => ScheduleProblem;
 
 /** What would make every fire of the job fail: its working directory, its shell, its program. */
-function fireProblems(job: JobSpec, problem: ProblemAt, env: NodeJS.ProcessEnv): ScheduleProblem[] {
+function fireProblems(
+  job: JobSpec,
+  problem: ProblemAt,
+  env: NodeJS.ProcessEnv,
+  files: FileChecks,
+): ScheduleProblem[] {
   const found: ScheduleProblem[] = [];
-  if (!isDirectory(job.cwd)) {
+  if (!files.isDirectory(job.cwd)) {
     found.push(
       problem(
         ["jobs", job.name, "cwd"],
@@ -80,7 +91,7 @@ function fireProblems(job: JobSpec, problem: ProblemAt, env: NodeJS.ProcessEnv):
     );
   }
   if (job.command.kind === "shell") {
-    const why = notExecutable(job.command.shell);
+    const why = files.notExecutable(job.command.shell);
     if (why) {
       found.push(
         problem(
@@ -94,8 +105,8 @@ function fireProblems(job: JobSpec, problem: ProblemAt, env: NodeJS.ProcessEnv):
     const [program] = job.command.argv;
     // As execvp does: a name with a slash is a path (relative to the job's cwd), any other is looked up on PATH.
     const why = program.includes("/")
-      ? notExecutable(isAbsolute(program) ? program : join(job.cwd, program))
-      : notOnPath(program, job.env.PATH ?? env.PATH ?? DEFAULT_PATH);
+      ? files.notExecutable(isAbsolute(program) ? program : join(job.cwd, program))
+      : files.notOnPath(program, job.env.PATH ?? env.PATH ?? DEFAULT_PATH);
     if (why) {
       found.push(
         problem(
@@ -109,6 +120,44 @@ function fireProblems(job: JobSpec, problem: ProblemAt, env: NodeJS.ProcessEnv):
   return found;
 }
 
+/** The file system's answers for one pre-flight: thousands of jobs share a few folders and programs, asked once each. */
+class FileChecks {
+  private readonly directories = new Map<string, boolean>();
+  private readonly executables = new Map<string, string | undefined>();
+  private readonly onPath = new Map<string, string | undefined>();
+
+  isDirectory(path: string): boolean {
+    let answer = this.directories.get(path);
+    if (answer === undefined) {
+      answer = isDirectory(path);
+      this.directories.set(path, answer);
+    }
+    return answer;
+  }
+
+  /** Why `path` cannot be executed, or undefined when it can. */
+  notExecutable(path: string): string | undefined {
+    if (!this.executables.has(path)) this.executables.set(path, notExecutable(path));
+    return this.executables.get(path);
+  }
+
+  notOnPath(program: string, path: string): string | undefined {
+    const key = `${program}\0${path}`;
+    if (!this.onPath.has(key)) {
+      let why: string | undefined =
+        path === "" ? "is not found: PATH is empty" : "is not found in any folder of PATH";
+      for (const dir of path.split(delimiter)) {
+        if (dir !== "" && this.notExecutable(join(dir, program)) === undefined) {
+          why = undefined;
+          break;
+        }
+      }
+      this.onPath.set(key, why);
+    }
+    return this.onPath.get(key);
+  }
+}
+
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -117,7 +166,6 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/** Why `path` cannot be executed, or undefined when it can. */
 function notExecutable(path: string): string | undefined {
   try {
     if (!statSync(path).isFile()) return "is not a file";
@@ -127,13 +175,6 @@ function notExecutable(path: string): string | undefined {
     const code = (error as NodeJS.ErrnoException).code;
     return code === "ENOENT" ? "does not exist" : "is not executable";
   }
-}
-
-function notOnPath(program: string, path: string): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir !== "" && notExecutable(join(dir, program)) === undefined) return undefined;
-  }
-  return path === "" ? "is not found: PATH is empty" : "is not found in any folder of PATH";
 }
 
 /** Where a path points in the file, read again on first use (the quick way when it can be); 1:1 when it is no YAML. */

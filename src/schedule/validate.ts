@@ -31,6 +31,11 @@ export interface ValidateOptions {
   readonly forRunning: boolean;
   /** False when nobody will read the warnings (`next`, `trigger`): pointing at them costs a positioned parse. */
   readonly warnings?: boolean;
+  /**
+   * Given where each path of the file points, for problems the caller finds later (the pre-flight), so that it
+   * need not read the file again. Called only for a file read as YAML, once it is read.
+   */
+  readonly withPositions?: (positionOf: ScheduleData["positionOf"]) => void;
 }
 
 type Path = (string | number)[];
@@ -53,6 +58,7 @@ export function loadScheduleText(text: string, file: string, options: ValidateOp
   // Warnings point into the file: note positions while reading it, rather than read it again for them.
   const { data, problems } = readScheduleText(text, file, { positions: options.warnings !== false });
   if (!data) throw new ScheduleErrors(problems);
+  options.withPositions?.(data.positionOf);
   return validateSchedule(data, options);
 }
 

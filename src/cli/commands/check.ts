@@ -24,8 +24,15 @@ export async function checkCommand(
     const { schedulePath, loadSchedule } = await scheduleSource(options);
     path = schedulePath(file, options, io.cwd);
     // The same file trust and pre-flight as `run`: what `run` refuses is an error here too.
-    const loaded = loadSchedule(path, options, { nowMs, trusted: true });
-    const preflightWarnings = checkRunnable(loaded, { env: io.env });
+    let positionOf: ((path: (string | number)[]) => { line: number; col: number }) | undefined;
+    const loaded = loadSchedule(path, options, {
+      nowMs,
+      trusted: true,
+      withPositions: (found) => {
+        positionOf = (at) => found(at);
+      },
+    });
+    const preflightWarnings = checkRunnable(loaded, { env: io.env, ...(positionOf ? { positionOf } : {}) });
     const schedule = { ...loaded, warnings: [...loaded.warnings, ...preflightWarnings] };
     const state = selectState(schedule, {
       ...(options.state !== undefined ? { flag: options.state } : {}),
