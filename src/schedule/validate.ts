@@ -275,8 +275,11 @@ class Validator {
     );
     if (!trigger || !command) return undefined;
 
-    // The period only feeds warnings: a cron job's costs two searches for its next fires.
-    const periodMs = this.options.warnings === false ? undefined : this.periodOf(trigger);
+    // The period only feeds the two warnings below, and a cron job's costs two searches for its next fires:
+    // worked out only when one of them could apply.
+    const mayPileUp = overlap === "allow" && timeoutMs !== undefined;
+    const periodMs =
+      this.options.warnings === false || (!mayPileUp && jitterMs === 0) ? undefined : this.periodOf(trigger);
     if (periodMs !== undefined && overlap === "allow" && timeoutMs !== undefined && timeoutMs > periodMs) {
       this.warning(
         timeout.path,
