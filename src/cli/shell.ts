@@ -45,4 +45,9 @@ export interface ShellDeps {
   readonly signals: SignalSource;
   /** This process's id: the owner written on ledger claims, and systemd's watchdog check. */
   readonly pid: number;
+  /**
+   * One full garbage collection, now. After reading a schedule, `run` asks for it so that the reading's garbage
+   * is given back: an idle daemon allocates too little for V8 ever to collect it by itself.
+   */
+  readonly collectGarbage: () => void;
 }

@@ -55,8 +55,11 @@ const MAX_ID = 2_147_483_647;
 
 /** Reads and validates a schedule file's text: a Schedule, or ScheduleErrors listing every mistake. */
 export function loadScheduleText(text: string, file: string, options: ValidateOptions): Schedule {
-  // Warnings point into the file: note positions while reading it, rather than read it again for them.
-  const { data, problems } = readScheduleText(text, file, { positions: options.warnings !== false });
+  // Warnings point into the file: `check` notes positions while reading it rather than read it again for them.
+  // A daemon reads again only when a warning asks: noting every node's position doubles the reading's peak memory,
+  // which a long-running process keeps as RSS.
+  const positions = options.warnings !== false && !options.forRunning;
+  const { data, problems } = readScheduleText(text, file, { positions });
   if (!data) throw new ScheduleErrors(problems);
   options.withPositions?.(data.positionOf);
   return validateSchedule(data, options);

@@ -170,6 +170,45 @@ describe("tdefer run, in-process on a virtual clock", () => {
     expect(events).toContain("reload_applied");
     expect(events).toContain("reload_refused");
   });
+  it("gives back the reading's memory: a full collection once the schedule runs and after each reload (refused or not), and one more 10 s later", async () => {
+    const shell = fakeShell();
+    const startMs = shell.clock.now();
+    const file = scheduleFile(EVERY_MINUTE);
+    const status = track(runCommand(file, runOptions(), shell.deps));
+    await settle();
+    expect(shell.collections).toEqual([startMs]);
+    shell.clock.advance(10_000);
+    await settle();
+    expect(shell.collections).toEqual([startMs, startMs + 10_000]);
+    shell.clock.advance(5_000);
+    shell.signals.send("SIGHUP");
+    await settle();
+    expect(shell.collections).toHaveLength(3);
+    shell.clock.advance(5_000);
+    shell.signals.send("SIGHUP"); // a second reload within the 10 s: one later collection, 10 s after it
+    await settle();
+    shell.clock.advance(9_999);
+    await settle();
+    expect(shell.collections).toHaveLength(4);
+    shell.clock.advance(1);
+    await settle();
+    expect(shell.collections.slice(2)).toEqual([startMs + 15_000, startMs + 20_000, startMs + 30_000]);
+    writeFileSync(file, "jobs:\n  beat:\n    every: soon\n    run: echo beat\n");
+    shell.signals.send("SIGHUP"); // refused, the running schedule stays; the reading's garbage goes all the same
+    await settle();
+    shell.clock.advance(10_000);
+    await settle();
+    expect(shell.collections.slice(5)).toEqual([startMs + 30_000, startMs + 40_000]);
+    shell.clock.advance(20_000); // beat's fire, a minute after the start: the schedule ran on throughout
+    await settle();
+    expect(shell.spawner.children).toHaveLength(1);
+    shell.spawner.last.exit(0);
+    shell.signals.send("SIGTERM");
+    await settle();
+    expect(status).toEqual({ status: "resolved", value: 0 });
+    expect(shell.collections).toHaveLength(7);
+  });
+
   it("an exception nobody caught stops every job as SIGTERM would, says so on stderr, and exits 1", async () => {
     const shell = fakeShell({ spawner: { onSignal: (child, signal) => child.exit(null, signal) } });
     const status = track(runCommand(scheduleFile(EVERY_MINUTE), runOptions(), shell.deps));

@@ -61,6 +61,8 @@ export function fakeShell(options: { startMs?: number; cwd?: string; spawner?: F
   const clock = new VirtualClock(options.startMs ?? Date.UTC(2026, 10, 27, 12, 0, 0));
   const spawner = new FakeSpawner(options.spawner);
   const signals = new FakeSignals();
+  /** When (the clock's now()) `run` asked for a garbage collection. */
+  const collections: number[] = [];
   const io = fakeIO({
     nowMs: clock.wallNow(),
     env: { NO_COLOR: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" },
@@ -73,6 +75,7 @@ export function fakeShell(options: { startMs?: number; cwd?: string; spawner?: F
     processGroups: () => noLeftoverGroups,
     signals,
     pid: 4242,
+    collectGarbage: () => collections.push(clock.now()),
   };
-  return { deps, clock, spawner, signals, stdout: io.stdout, stderr: io.stderr };
+  return { deps, clock, spawner, signals, collections, stdout: io.stdout, stderr: io.stderr };
 }

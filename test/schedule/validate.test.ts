@@ -252,6 +252,14 @@ describe("warnings.yaml", () => {
     expect(() => load("warnings.yaml", { forRunning: true })).toThrow(ScheduleErrors);
   });
 
+  it("a file read for running points its warnings where check does (their positions are found when asked)", () => {
+    const forRunning = load("warnings.yaml", { isRoot: true, forRunning: true }).warnings;
+    const forChecking = load("warnings.yaml", { isRoot: true }).warnings;
+    expect(forRunning).toHaveLength(3);
+    expect(forRunning).toEqual(forChecking.filter((w) => forRunning.some((r) => r.path === w.path)));
+    expect(forRunning[0]).toMatchObject({ path: "jobs.late.at", line: 3, col: 9 });
+  });
+
   it("a past at time is judged against nowMs", () => {
     const earlier = load("warnings.yaml", { nowMs: Date.UTC(2026, 9, 1) });
     expect(earlier.warnings.map((w) => w.path)).not.toContain("jobs.late.at");
