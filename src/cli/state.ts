@@ -5,7 +5,6 @@ import { homedir, hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { type Ledger, LedgerError } from "../ledger/ledger.js";
 import { redactUrl } from "../ledger/redact.js";
-import { openSqliteLedger } from "../ledger/sqlite.js";
 import type { Schedule } from "../schedule/types.js";
 import { scheduleNameOf } from "../schedule/validate.js";
 import { checkTrustedPath, type TrustSubject, UntrustedFileError } from "./trusted-file.js";
@@ -100,13 +99,16 @@ export async function openLedger(
   switch (selection.kind) {
     case "none":
       return undefined;
-    case "sqlite":
+    case "sqlite": {
       if (options.trustUid !== undefined) checkLedgerTrusted(selection.path, options.trustUid);
+      // Loaded only for a SQLite ledger: `--state none` never loads better-sqlite3.
+      const { openSqliteLedger } = await import("../ledger/sqlite.js");
       return openSqliteLedger(selection.path, {
         schedule: scheduleName(schedule),
         now: options.now,
         ...(options.mustExist ? { mustExist: true } : {}),
       });
+    }
     case "postgres": {
       // Loaded only for a PostgreSQL ledger: SQLite users never load pg.
       const { PostgresLedger } = await import("../ledger/postgres.js");

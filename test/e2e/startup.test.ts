@@ -130,6 +130,21 @@ describe("start-up", () => {
     }
   });
 
+  it("run loads better-sqlite3 only for the SQLite ledger, and node:http only to serve", async () => {
+    const dir = mkdtempSync(join(traceDir, "run-"));
+    const file = join(dir, "schedules.yaml");
+    writeFileSync(file, "jobs:\n  beat:\n    every: 1h\n    run: [\"true\"]\n", { mode: 0o600 });
+    const run = ["run", file, "--log-format", "json", "--for", "100ms"];
+    const withoutLedger = await modulesLoadedBy([...run, "--state", "none"]);
+    expect(withoutLedger).toContain("dist/scheduler/scheduler.js");
+    expect(under(withoutLedger, ["pkg:better-sqlite3", "dist/ledger/sqlite", "node:http"])).toEqual([]);
+    const withLedger = await modulesLoadedBy([...run, "--state", join(dir, "ledger.db")]);
+    expect(withLedger).toContain("pkg:better-sqlite3");
+    expect(under(withLedger, ["node:http"])).toEqual([]);
+    const serving = await modulesLoadedBy([...run, "--state", "none", "--http", "127.0.0.1:0"]);
+    expect(serving).toContain("node:http");
+  });
+
   it("check loads no runner, no log sink and no reactor", async () => {
     const modules = await modulesLoadedBy(["check", "schedules.example.yaml"]);
     expect(modules).toContain("dist/cli/commands/check.js");

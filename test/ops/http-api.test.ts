@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { OpsServer, parseHttpAddress } from "../../src/ops/http.js";
+import { OpsServer } from "../../src/ops/http.js";
+import { parseHttpAddress } from "../../src/ops/http-address.js";
 import { jobSpec } from "../helpers/jobs.js";
 import { settle } from "../helpers/settle.js";
 import { opsHarness } from "./harness.js";

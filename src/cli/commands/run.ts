@@ -7,7 +7,12 @@ import type { PostgresLedger } from "../../ledger/postgres.js";
 import type { LogEvent, LogEventInput } from "../../log/events.js";
 import { formatJson } from "../../log/format-json.js";
 import type { RunJson, RunQuery } from "../../ops/api.js";
-import { DEFAULT_HTTP_ADDRESS, type HttpAddress, isLoopback, parseHttpAddress } from "../../ops/http.js";
+import {
+  DEFAULT_HTTP_ADDRESS,
+  type HttpAddress,
+  isLoopback,
+  parseHttpAddress,
+} from "../../ops/http-address.js";
 import type { Ops } from "../../ops/ops.js";
 import type { SystemdNotifier } from "../../ops/sd-notify.js";
 import type { JobControl } from "../../ops/view.js";

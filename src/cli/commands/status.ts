@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../../errors.js";
 import type { JobJson, RunJson } from "../../ops/api.js";
-import { parseHttpAddress } from "../../ops/http.js";
+import { parseHttpAddress } from "../../ops/http-address.js";
 import type { StatusOptions } from "../command-line.js";
 import { type CliIO, columns, relativeTime } from "../io.js";
 
