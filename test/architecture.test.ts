@@ -20,6 +20,12 @@ const mayImport: Record<string, readonly string[]> = {
   errors: [],
 };
 
+/** What a part may import for its types only (`import type`, erased at run time), beyond mayImport. */
+const mayImportTypes: Record<string, readonly string[]> = {
+  // A run's retry policy is the schedule's RetrySpec: one type for one idea, no code of the schedule in the runner.
+  runner: ["schedule/types"],
+};
+
 /** Outside dependencies and where they may be imported: `one module in` a folder, or exactly `only` these files. */
 const outsideRules: Record<string, { readonly oneModuleIn?: string; readonly only?: readonly string[] }> = {
   "cron-parser": { only: ["schedule/cron.ts"] },
@@ -56,6 +62,8 @@ const placeRules: readonly { readonly what: string; readonly pattern: RegExp; re
 interface ImportRef {
   readonly specifier: string;
   readonly line: number;
+  /** `import type … from` or `export type … from`: nothing of it is left at run time. */
+  readonly typeOnly: boolean;
 }
 
 /** Every `import … from`, `export … from`, `import "x"` and `import("x")` of a TypeScript source. */
@@ -70,7 +78,8 @@ function importsOf(source: string): { refs: ImportRef[]; dynamicWithoutLiteral: 
   ];
   for (const pattern of patterns) {
     for (const match of source.matchAll(pattern)) {
-      refs.push({ specifier: match[1]!, line: lineAt(match.index!) });
+      const typeOnly = /^\s*(?:import|export)\s+type\b/.test(match[0]);
+      refs.push({ specifier: match[1]!, line: lineAt(match.index!), typeOnly });
     }
   }
   const dynamicWithoutLiteral = [...source.matchAll(/(?<![.\w$])import\s*\(\s*(?!["'])/g)].map((m) =>
@@ -116,7 +125,7 @@ function ruleViolations(files: readonly SourceFile[]): string[] {
         `src/${file}:${line}: import() of a computed name cannot be checked; use a string literal`,
       );
     }
-    for (const { specifier, line } of refs) {
+    for (const { specifier, line, typeOnly } of refs) {
       if (specifier.startsWith(".")) {
         const target = posix.normalize(posix.join(posix.dirname(file), specifier)).replace(/\.[jt]s$/, "");
         if (target.startsWith("..")) {
@@ -130,12 +139,13 @@ function ruleViolations(files: readonly SourceFile[]): string[] {
           continue;
         }
         const targetPart = partOf(`${target}.ts`);
-        const ok =
-          targetPart === part ||
-          allowed.some((rule) => rule === "*" || target === rule || target.startsWith(`${rule}/`));
+        const covers = (rule: string) => rule === "*" || target === rule || target.startsWith(`${rule}/`);
+        const typesAllowed = mayImportTypes[part] ?? [];
+        const ok = targetPart === part || allowed.some(covers) || (typeOnly && typesAllowed.some(covers));
         if (!ok) {
           const may = allowed.length ? allowed.join(", ") : "nothing of ours";
-          problems.push(`src/${file}:${line}: ${part} may import ${may}, not ${target}`);
+          const types = typesAllowed.length ? ` (and the types of ${typesAllowed.join(", ")})` : "";
+          problems.push(`src/${file}:${line}: ${part} may import ${may}${types}, not ${target}`);
         }
       } else {
         const name = outsideName(specifier);
@@ -212,10 +222,23 @@ describe("the module rules", () => {
 
   it("reject an arrow the rules do not draw, naming the file, the line and what is allowed", () => {
     const files = [
-      { file: "runner/run.ts", text: '\nimport type { JobSpec } from "../schedule/types.js";\n' },
+      { file: "runner/run.ts", text: '\nimport { readSchedule } from "../schedule/read.js";\n' },
     ];
     expect(ruleViolations(files)).toEqual([
-      "src/runner/run.ts:2: runner may import clock, log/events, log/output-lines, not schedule/types",
+      "src/runner/run.ts:2: runner may import clock, log/events, log/output-lines (and the types of schedule/types), not schedule/read",
+    ]);
+  });
+
+  it("let the runner import the schedule's types, with `import type` only", () => {
+    const files = [
+      { file: "runner/a.ts", text: 'import type { RetrySpec } from "../schedule/types.js";' },
+      { file: "runner/b.ts", text: 'export type { RetrySpec } from "../schedule/types.js";' },
+      { file: "runner/c.ts", text: 'import { NOTIFY_WHEN } from "../schedule/types.js";' },
+      { file: "runner/d.ts", text: 'import type { CronSchedule } from "../schedule/cron.js";' },
+    ];
+    expect(ruleViolations(files)).toEqual([
+      "src/runner/c.ts:1: runner may import clock, log/events, log/output-lines (and the types of schedule/types), not schedule/types",
+      "src/runner/d.ts:1: runner may import clock, log/events, log/output-lines (and the types of schedule/types), not schedule/cron",
     ]);
   });
 

@@ -1,9 +1,10 @@
 import type { Clock, DelayedCall } from "../clock/clock.js";
+import type { RetrySpec } from "../schedule/types.js";
 import type { Attempt, EmitLifecycle } from "./attempt.js";
-import type { RetryPolicy, RunHandle, RunResult } from "./run-job.js";
+import type { RunHandle, RunResult } from "./run-job.js";
 
 /** The delay before attempt `failed + 1`, after `failed` attempts failed: min(delayMs·backoff^(failed−1), maxDelayMs). */
-export function retryDelayMs(retry: RetryPolicy, failed: number): number {
+export function retryDelayMs(retry: RetrySpec, failed: number): number {
   return Math.round(Math.min(retry.delayMs * retry.backoff ** (failed - 1), retry.maxDelayMs));
 }
 
@@ -29,7 +30,7 @@ export class RetryLoop implements RunHandle {
   private stopped = false;
 
   constructor(
-    private readonly retry: RetryPolicy | undefined,
+    private readonly retry: RetrySpec | undefined,
     /** When the run was due, wall-clock ms: the first attempt's lateness counts from it. */
     scheduledMs: number,
     private readonly deps: { readonly clock: Clock; wallNow(): number },

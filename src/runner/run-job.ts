@@ -4,6 +4,7 @@
 
 import type { Clock } from "../clock/clock.js";
 import type { LogEvent } from "../log/events.js";
+import type { RetrySpec } from "../schedule/types.js";
 import { Attempt, lifecycleEmitter } from "./attempt.js";
 import { RetryLoop } from "./retry.js";
 import { RunOutput } from "./run-output.js";
@@ -11,15 +12,6 @@ import type { Spawner } from "./spawner.js";
 
 export { retryDelayMs } from "./retry.js";
 export { POST_EXIT_MAX_MS, POST_EXIT_QUIET_MS } from "./run-output.js";
-
-/** How a failed attempt is tried again. The delay before attempt n+1 is min(delayMs·backoff^(n−1), maxDelayMs). */
-export interface RetryPolicy {
-  /** Total attempts, the first included. */
-  readonly attempts: number;
-  readonly delayMs: number;
-  readonly backoff: number;
-  readonly maxDelayMs: number;
-}
 
 /** One run of a job, self-contained: the runner knows nothing of schedules. */
 export interface RunSpec {
@@ -40,7 +32,7 @@ export interface RunSpec {
   /** Sent to the process group on timeout or stop; SIGKILL follows after killGraceMs. */
   readonly killSignal: string;
   readonly killGraceMs: number;
-  readonly retry?: RetryPolicy;
+  readonly retry?: RetrySpec;
   readonly uid?: number;
   readonly gid?: number;
   /** Written to each attempt's standard input, which is then closed; without it stdin is /dev/null. */

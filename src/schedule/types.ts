@@ -42,6 +42,7 @@ export type Command =
   | { readonly kind: "shell"; readonly script: string; readonly shell: string }
   | { readonly kind: "argv"; readonly argv: readonly [string, ...string[]] };
 
+/** How a failed run is tried again. The delay before attempt n+1 is min(delayMs·backoff^(n−1), maxDelayMs). */
 export interface RetrySpec {
   /** Total attempts including the first. */
   readonly attempts: number;

@@ -1,17 +1,15 @@
 import { VirtualClock } from "../clock/virtual-clock.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
 import { describeTrigger } from "./describe-trigger.js";
-import { armTrigger } from "./triggers.js";
+import { armTrigger, type Fire } from "./triggers.js";
 
-/** One upcoming fire, as `tdefer next` shows it. */
-export interface PreviewFire {
+/** One upcoming fire, as `tdefer next` shows it, with the DST notes of the fire. */
+export interface PreviewFire extends Pick<Fire, "dst" | "dropped"> {
   readonly job: string;
   readonly timeMs: number;
   /** The zone to show the time in: the job's for cron and at, the file's otherwise. */
   readonly zone: string;
   readonly trigger: string;
-  readonly dst?: "moved" | "second-pass";
-  readonly dropped?: readonly string[];
   /** The job has `enabled: false`: shown, never run. */
   readonly disabled?: true;
   /** Each real fire may come up to this much later (jitter). */

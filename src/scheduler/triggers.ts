@@ -1,18 +1,14 @@
 import type { DelayedCall, WallClock } from "../clock/clock.js";
 import { LoopingCall } from "../clock/looping-call.js";
 import type { Claim, RunTrigger } from "../ledger/ledger.js";
-import type { CronSchedule } from "../schedule/cron.js";
+import type { CronFire, CronSchedule } from "../schedule/cron.js";
 import type { JobSpec } from "../schedule/types.js";
 import { LATEST_INSTANT_MS } from "../schedule/zone.js";
 
-/** One fire of a job's trigger. */
-export interface Fire {
+/** One fire of a job's trigger; `dst` and `dropped` are a cron fire's DST notes (dropped: never empty). */
+export interface Fire extends Pick<CronFire, "dst" | "dropped"> {
   /** The planned wall-clock instant of this fire (before jitter), ms since the epoch. */
   readonly scheduledMs: number;
-  /** Set when a DST rule moved this fire or made it the second pass of a repeated hour. */
-  readonly dst?: "moved" | "second-pass";
-  /** Wall times a DST rule dropped just before this fire. */
-  readonly dropped?: readonly string[];
   /** Grid points of an `every` job passed over before this fire (the process was late). */
   readonly missed?: number;
   /** Why it fires; absent: its schedule. */

@@ -3,7 +3,8 @@ import { VirtualClock } from "../../src/clock/virtual-clock.js";
 import type { LogEvent } from "../../src/log/events.js";
 import { Attempt, lifecycleEmitter } from "../../src/runner/attempt.js";
 import { RetryLoop, retryDelayMs } from "../../src/runner/retry.js";
-import type { RetryPolicy, RunSpec } from "../../src/runner/run-job.js";
+import type { RunSpec } from "../../src/runner/run-job.js";
+import type { RetrySpec } from "../../src/schedule/types.js";
 import { FakeSpawner, type FakeSpawnerOptions } from "../helpers/fake-spawner.js";
 import { settle, track } from "../helpers/settle.js";
 
@@ -14,7 +15,7 @@ const T0 = Date.UTC(2026, 10, 27, 4, 20, 0);
  * ends when its child exits, unless `holdOutput`: then it ends at `endOutput()`, as when a grandchild still
  * holds its pipes.
  */
-function setUp(retry: RetryPolicy | undefined, options: FakeSpawnerOptions & { holdOutput?: boolean } = {}) {
+function setUp(retry: RetrySpec | undefined, options: FakeSpawnerOptions & { holdOutput?: boolean } = {}) {
   const clock = new VirtualClock(T0);
   const spawner = new FakeSpawner(options);
   const events: LogEvent[] = [];
@@ -46,7 +47,7 @@ function setUp(retry: RetryPolicy | undefined, options: FakeSpawnerOptions & { h
   return { clock, spawner, events, names, run, outcome, endOutput: () => endOutput() };
 }
 
-const threeTries: RetryPolicy = { attempts: 3, delayMs: 1000, backoff: 2, maxDelayMs: 60_000 };
+const threeTries: RetrySpec = { attempts: 3, delayMs: 1000, backoff: 2, maxDelayMs: 60_000 };
 
 describe("the retry loop", () => {
   it("runs one attempt when it succeeds", async () => {
