@@ -358,16 +358,6 @@ export class Scheduler {
     while (this.pendingWrites.size > 0) await Promise.allSettled([...this.pendingWrites]);
   }
 
-  /** Number of runs going on now. */
-  get runningCount(): number {
-    return this.running;
-  }
-
-  /** The next planned wall-clock fire of a job. */
-  nextFireMs(name: string): number | undefined {
-    return this.jobs.get(name)?.trigger?.nextMs();
-  }
-
   /** Resolves when no job has a fire left and no run is going or waiting. */
   whenIdle(): Promise<void> {
     return new Promise((resolve) => {
