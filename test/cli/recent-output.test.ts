@@ -2,20 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RecentOutput } from "../../src/cli/job-run.js";
 import { OUTPUT_TAIL_LINES, OutputTail } from "../../src/ledger/ledger.js";
-import type { LogEvent } from "../../src/log/events.js";
 import { forEachOutputLine } from "../../src/log/output-lines.js";
 import "../helpers/fast-check-setup.js";
+import { outputLinesEvent } from "../helpers/output-lines.js";
 
-const outputLines = (bytes: Buffer, continues: boolean): Extract<LogEvent, { event: "output_lines" }> => ({
-  timeMs: 0,
-  level: "info",
-  event: "output_lines",
-  job: "j",
-  run: "r",
-  stream: "stdout",
-  bytes,
-  ...(continues ? { continues: true as const } : {}),
-});
+const outputLines = (lines: string | readonly string[], continues: boolean) =>
+  outputLinesEvent({ job: "j", run: "r", lines, continues });
 
 describe("a run's output on its way to the ledger's tail", () => {
   it("leaves the same tail as every line handed to it one by one, whatever mix of lines, chunks and pieces came", () => {
@@ -27,10 +19,10 @@ describe("a run's output on its way to the ledger's tail", () => {
       line,
       fc
         .array(line, { minLength: 1, maxLength: 2 * OUTPUT_TAIL_LINES })
-        .map((lines) => outputLines(Buffer.from(`${lines.join("\n")}\n`), false)),
-      line.filter((text) => text !== "").map((text) => outputLines(Buffer.from(text), true)),
+        .map((lines) => outputLines(lines, false)),
+      line.filter((text) => text !== "").map((text) => outputLines(text, true)),
       // Around the tail's byte budget: a piece that fills it alone, or just not.
-      fc.integer({ min: 8180, max: 8200 }).map((n) => outputLines(Buffer.from(`é${"y".repeat(n)}`), true)),
+      fc.integer({ min: 8180, max: 8200 }).map((n) => outputLines(`é${"y".repeat(n)}`, true)),
     );
     fc.assert(
       fc.property(fc.array(output, { maxLength: 12 }), (outputs) => {

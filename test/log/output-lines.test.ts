@@ -7,12 +7,13 @@ import { createPrettyFormatter } from "../../src/log/format-pretty.js";
 import { countLines, forEachLine, holdsLines, lastLines } from "../../src/log/output-lines.js";
 import { LogSink } from "../../src/log/sink.js";
 import "../helpers/fast-check-setup.js";
+import { outputLinesEvent } from "../helpers/output-lines.js";
 import { settle } from "../helpers/settle.js";
 
 const T = Date.UTC(2026, 10, 27, 4, 20, 0, 123);
 
 function outputLines(bytes: Buffer, stream: "stdout" | "stderr" = "stdout"): LogEvent {
-  return { timeMs: T, level: "info", event: "output_lines", job: "backup", run: "r3f2", stream, bytes };
+  return outputLinesEvent({ timeMs: T, job: "backup", run: "r3f2", stream, lines: bytes });
 }
 
 function outputLine(line: string, stream: "stdout" | "stderr" = "stdout"): LogEvent {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { LogEvent } from "../../src/log/events.js";
 import { createFormatter } from "../../src/log/formatter.js";
 import { LogSink } from "../../src/log/sink.js";
+import { outputLinesEvent } from "../helpers/output-lines.js";
 import { settle } from "../helpers/settle.js";
 
 const line = (text: string): LogEvent => ({
@@ -102,15 +103,7 @@ describe("LogSink", () => {
     for (let round = 0; round < 8; round++) {
       for (let i = 0; i < 40; i++) {
         const text = `${round}:${i} ${"y".repeat(20_000)}\n${round}:${i} second\n`;
-        sink.write({
-          timeMs: 0,
-          level: "info",
-          event: "output_lines",
-          job: "j",
-          run: "r",
-          stream: "stdout",
-          bytes: Buffer.from(text),
-        });
+        sink.write(outputLinesEvent({ job: "j", run: "r", lines: text }));
         expected += text.replace(/^/gm, "T j[r] | ").slice(0, -"T j[r] | ".length);
       }
       await settle(1);

@@ -5,6 +5,7 @@ import { Ops } from "../../src/ops/ops.js";
 import type { JobSpec } from "../../src/schedule/types.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
 import { scheduleOf } from "../helpers/jobs.js";
+import { outputLinesEvent } from "../helpers/output-lines.js";
 
 export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 
@@ -62,14 +63,15 @@ export async function opsHarness(
         output: (line, stream = "stdout") =>
           emitNow({ event: "output", level: "info", job: job.name, run: context.runId, stream, line }),
         outputLines: (text, stream = "stdout") =>
-          emitNow({
-            event: "output_lines",
-            level: "info",
-            job: job.name,
-            run: context.runId,
-            stream,
-            bytes: Buffer.from(text),
-          }),
+          emit(
+            outputLinesEvent({
+              timeMs: clock.wallNow(),
+              job: job.name,
+              run: context.runId,
+              stream,
+              lines: text,
+            }),
+          ),
         finish: (exitCode, durationMs = 100) => {
           emitNow({
             event: "finished",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LogEvent } from "../../src/log/events.js";
 import { type RunEnd, RunTracker, TAIL_CHARS, TAIL_LINES } from "../../src/ops/run-tracker.js";
+import { outputLinesEvent } from "../helpers/output-lines.js";
 import { settle } from "../helpers/settle.js";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -85,13 +86,7 @@ describe("the run tracker", () => {
       ["stderr", lines.slice(100)],
     ] as const) {
       for (const line of chunk) trackers[0]!.observe({ ...base, timeMs: T0, event: "output", stream, line });
-      trackers[1]!.observe({
-        ...base,
-        timeMs: T0,
-        event: "output_lines",
-        stream,
-        bytes: Buffer.from(`${chunk.join("\n")}\n`),
-      });
+      trackers[1]!.observe(outputLinesEvent({ ...base, timeMs: T0, stream, lines: chunk }));
     }
     for (const tracker of trackers) tracker.observe(finished(T0 + 1, 0));
     await settle();

@@ -3,6 +3,7 @@ import { VirtualClock } from "../../src/clock/virtual-clock.js";
 import type { LogEvent } from "../../src/log/events.js";
 import { type OutputDeps, POST_EXIT_MAX_MS, RunOutput } from "../../src/runner/run-output.js";
 import { FakeSpawner } from "../helpers/fake-spawner.js";
+import { outputLinesEvent } from "../helpers/output-lines.js";
 
 const T0 = Date.UTC(2026, 10, 27, 4, 20, 0);
 
@@ -216,8 +217,6 @@ describe("a run's output", () => {
     const { follow, events } = setUp({ outputLines: true });
     const { child } = follow();
     child.stdout.push("one\ntwo\nthr");
-    expect(events).toMatchObject([
-      { event: "output_lines", job: "sync", run: "r9", stream: "stdout", bytes: Buffer.from("one\ntwo\n") },
-    ]);
+    expect(events).toEqual([outputLinesEvent({ timeMs: T0, job: "sync", run: "r9", lines: ["one", "two"] })]);
   });
 });
