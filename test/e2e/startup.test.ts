@@ -133,7 +133,7 @@ describe("start-up", () => {
   it("run loads better-sqlite3 only for the SQLite ledger, and node:http only to serve", async () => {
     const dir = mkdtempSync(join(traceDir, "run-"));
     const file = join(dir, "schedules.yaml");
-    writeFileSync(file, "jobs:\n  beat:\n    every: 1h\n    run: [\"true\"]\n", { mode: 0o600 });
+    writeFileSync(file, 'jobs:\n  beat:\n    every: 1h\n    run: ["true"]\n', { mode: 0o600 });
     const run = ["run", file, "--log-format", "json", "--for", "100ms"];
     const withoutLedger = await modulesLoadedBy([...run, "--state", "none"]);
     expect(withoutLedger).toContain("dist/scheduler/scheduler.js");
