@@ -1,10 +1,11 @@
-// node bench/jobs-memory.mjs [--jobs 100000] [--settle 15000] [--window 10000]
+// node bench/jobs-memory.mjs [--jobs 100000] [--settle 15000] [--window 10000] [--baseline DIR]
 // The memory of a loaded schedule: `tdefer run` of a YAML file of JOBS `every: 1h` jobs (the built binary, a
 // real process), beside a one-job file (the floor), bare idle Node, and Twisted's LoopingCalls (the same count,
 // bench/peers/twisted_scale.py, skipped without /usr/bin/python3 and twisted). For each tdefer process: the live
 // heap after a full GC (a preloaded probe calls gc() every second), VmRSS once the start-up garbage has been given
 // back, and the CPU it used over an idle window. RSS and CPU come from a run without the probe, whose collections
-// would shrink the process as an idle daemon's never are. Prints one JSON line.
+// would shrink the process as an idle daemon's never are. With --baseline DIR, the built checkout in DIR is measured
+// too (--state none, one job and JOBS jobs), for before and after in one run. Prints one JSON line.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ const jobs = Number(args.jobs ?? 100_000);
 const settleMs = Number(args.settle ?? 15_000);
 const windowMs = Number(args.window ?? 10_000);
 const bin = join(benchDir, "..", "bin", "tdefer.js");
+const baselineBin = typeof args.baseline === "string" ? join(args.baseline, "bin", "tdefer.js") : undefined;
 const dir = mkdtempSync(join(tmpdir(), "tdefer-jobs-memory-"));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -105,8 +107,8 @@ try {
   results.push(await measure("bare Node, idle", ["-e", "setInterval(() => {}, 1 << 30)"]));
   const one = scheduleFile(1);
   const many = scheduleFile(jobs);
-  const run = (file, state) => [
-    bin,
+  const run = (file, state, binary = bin) => [
+    binary,
     "run",
     file,
     "--log-format",
@@ -117,6 +119,20 @@ try {
   results.push(await measureWithHeap(`tdefer run, ${jobs} jobs, --state none`, run(many, "none"), jobs));
   results.push(await measureWithHeap("tdefer run, 1 job, SQLite ledger", run(one), 1));
   results.push(await measureWithHeap(`tdefer run, ${jobs} jobs, SQLite ledger`, run(many), jobs));
+  if (baselineBin) {
+    results.push({
+      ...(await measureWithHeap("before: tdefer run, 1 job, --state none", run(one, "none", baselineBin), 1)),
+      baseline: true,
+    });
+    results.push({
+      ...(await measureWithHeap(
+        `before: tdefer run, ${jobs} jobs, --state none`,
+        run(many, "none", baselineBin),
+        jobs,
+      )),
+      baseline: true,
+    });
+  }
   const twisted = spawnSync(
     "/usr/bin/python3",
     [
@@ -148,6 +164,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const [bare, none1, noneMany, sqlite1, sqliteMany] = results;
+const [before1, beforeMany] = results.filter((result) => result.baseline);
 const perJob = (many, one) => ((many.heapMB - one.heapMB) * 2 ** 20) / (jobs - 1);
 console.log(
   JSON.stringify({
@@ -155,6 +172,11 @@ console.log(
     jobs,
     results,
     heapBytesPerJob: { none: perJob(noneMany, none1), sqlite: perJob(sqliteMany, sqlite1) },
-    idleOverBareMB: { none: none1.rssMB - bare.rssMB, sqlite: sqlite1.rssMB - bare.rssMB },
+    idleOverBareMB: {
+      none: none1.rssMB - bare.rssMB,
+      sqlite: sqlite1.rssMB - bare.rssMB,
+      ...(before1 ? { before: before1.rssMB - bare.rssMB } : {}),
+    },
+    ...(beforeMany ? { heapBytesPerJobBefore: perJob(beforeMany, before1) } : {}),
   }),
 );

@@ -1,6 +1,6 @@
 // npm run bench [-- --quick] [-- --only startup|lateness|drift|scale|check-next|memory|log|spawn|exec|runner]
 //   [-- --realtime]      (lateness: every subject under SCHED_FIFO, to measure timers on a shared machine)
-//   [-- --baseline DIR]  (start-up, lateness and log throughput also run the built checkout in DIR, for before/after)
+//   [-- --baseline DIR]  (start-up, lateness, memory and log throughput also run the built checkout in DIR, for before/after)
 // Runs every benchmark in fresh child processes, the peers (setTimeout/setInterval, Twisted through
 // /usr/bin/python3, croner) beside the Reactor on this machine in this run, and prints Markdown tables.
 // Builds and installs nothing: it needs dist/ (npm run build) and skips a peer that is absent.
@@ -437,6 +437,7 @@ const cpus = os.cpus();
 async function memory() {
   const jobs = quick ? 20_000 : 100_000;
   const argv = ["--jobs", jobs, "--settle", quick ? 5000 : 15_000, "--window", P.window].map(String);
+  if (baselineDir) argv.push("--baseline", baselineDir);
   const r = await child(...node("jobs-memory.mjs", ...argv), "jobs-memory");
   console.log(
     `\n### A loaded schedule: \`tdefer run\` of ${jobs} \`every: 1h\` jobs from YAML (live heap after GC, VmRSS after start-up, CPU over a ${P.window / 1000} s idle window)\n`,
