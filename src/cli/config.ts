@@ -84,6 +84,7 @@ export function loadScheduleFile(
     isRoot: options.isRoot ?? process.getuid?.() === 0,
     forRunning: options.forRunning ?? false,
     warnings: options.warnings ?? true,
+    ...(options.withPositions ? { withPositions: options.withPositions } : {}),
   });
 }
 

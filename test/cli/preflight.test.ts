@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadScheduleFile } from "../../src/cli/config.js";
 import { preflight } from "../../src/cli/preflight.js";
 import { loadScheduleText } from "../../src/schedule/validate.js";
 
@@ -55,5 +59,21 @@ describe("the pre-flight", () => {
       "the working directory /nonexistent/folder does not exist: every run would fail to start",
       "no-such-program-anywhere is not found in any folder of PATH: every run would fail to start",
     ]);
+  });
+
+  it("gets the positions from the reading of the file on disk, which is not read again", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tdefer-preflight-"));
+    const file = join(dir, "schedules.yaml");
+    writeFileSync(file, TEXT);
+    let positionOf: ((path: (string | number)[]) => { line: number; col: number }) | undefined;
+    const schedule = loadScheduleFile(file, {
+      nowMs: 0,
+      withPositions: (found) => {
+        positionOf = (path) => found(path);
+      },
+    });
+    rmSync(dir, { recursive: true });
+    const { warnings } = preflight(schedule, { uid: 1000, env: { PATH: "/usr/bin:/bin" }, positionOf });
+    expect(warnings.map((w) => `${w.line}:${w.col}`)).toEqual(["4:10", "5:11", "8:10", "9:11"]);
   });
 });
