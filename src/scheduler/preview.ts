@@ -41,16 +41,7 @@ export function previewFires(schedule: Schedule, options: PreviewOptions): Previ
       random: () => 0,
       onExhausted: () => {},
       onFire: (fire) => {
-        fires.push({
-          job: job.name,
-          timeMs: fire.scheduledMs,
-          zone: zoneOf(job, schedule),
-          trigger: describeTrigger(job),
-          ...(fire.dst ? { dst: fire.dst } : {}),
-          ...(fire.dropped ? { dropped: fire.dropped } : {}),
-          ...(job.enabled ? {} : { disabled: true as const }),
-          ...(job.jitterMs > 0 ? { jitterMs: job.jitterMs } : {}),
-        });
+        fires.push(previewFire(job, fire, schedule));
       },
     }),
   );
@@ -66,6 +57,53 @@ export function previewFires(schedule: Schedule, options: PreviewOptions): Previ
   const inRange =
     options.untilMs === undefined ? fires : fires.filter((fire) => fire.timeMs <= options.untilMs!);
   return inRange.slice(0, options.count);
+}
+
+/**
+ * Each job's first upcoming fire from `fromMs`, by name (none for a job with no fire left): what previewFires of
+ * that job alone with a count of 1 gives, for all jobs on one virtual clock (`check` shows it for each of
+ * thousands of jobs).
+ */
+export function firstFires(schedule: Schedule, fromMs: number): Map<string, PreviewFire> {
+  const clock = new VirtualClock(fromMs);
+  const first = new Map<string, PreviewFire>();
+  // Jobs (by index) that have fired: done with, their triggers cancelled outside their own calls.
+  let fired: number[] = [];
+  const triggers = schedule.jobs.map((job, index) =>
+    armTrigger(job, {
+      clock,
+      random: () => 0,
+      onExhausted: () => {},
+      onFire: (fire) => {
+        if (first.has(job.name)) return;
+        first.set(job.name, previewFire(job, fire, schedule));
+        fired.push(index);
+      },
+    }),
+  );
+  const cancelFired = () => {
+    for (const index of fired) triggers[index]!.cancel();
+    fired = [];
+  };
+  cancelFired(); // an `every` job with `now` may fire as it is armed
+  for (let due = clock.nextCallTime(); due !== undefined; due = clock.nextCallTime()) {
+    clock.runUntil(due);
+    cancelFired();
+  }
+  return first;
+}
+
+function previewFire(job: JobSpec, fire: Fire, schedule: Schedule): PreviewFire {
+  return {
+    job: job.name,
+    timeMs: fire.scheduledMs,
+    zone: zoneOf(job, schedule),
+    trigger: describeTrigger(job),
+    ...(fire.dst ? { dst: fire.dst } : {}),
+    ...(fire.dropped ? { dropped: fire.dropped } : {}),
+    ...(job.enabled ? {} : { disabled: true as const }),
+    ...(job.jitterMs > 0 ? { jitterMs: job.jitterMs } : {}),
+  };
 }
 
 function zoneOf(job: JobSpec, schedule: Schedule): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../src/clock/virtual-clock.js";
 import { loadScheduleText } from "../../src/schedule/validate.js";
-import { previewFires } from "../../src/scheduler/preview.js";
+import { firstFires, previewFires } from "../../src/scheduler/preview.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
 import { settle } from "../helpers/settle.js";
 
@@ -100,5 +100,59 @@ jobs:
       ["century", "9999-12-30T00:00:00.000Z"],
       ["daily", "9999-12-31T00:00:00.000Z"],
     ]);
+  });
+});
+
+describe("each job's first fire (tdefer check)", () => {
+  it("is what the preview of that job alone gives first, for every trigger kind, DST moves and jobs with none left", () => {
+    const withEnds = loadScheduleText(
+      `
+timezone: America/New_York
+jobs:
+  tick-now:
+    every: 11h
+    now: true
+    run: "true"
+  jittery:
+    every: 3h
+    jitter: 10m
+    run: "true"
+  soon:
+    after: 90m
+    run: "true"
+  release:
+    at: ["2026-03-08 02:30-05:00", "2026-03-09 09:00"]
+    run: "true"
+  past:
+    at: "2026-03-01 09:00"
+    run: "true"
+  spring:
+    cron: "30 2 8 3 *"
+    run: "true"
+  quarter:
+    cron: "*/15 1-3 * * *"
+    timezone: Europe/London
+    run: "true"
+  off:
+    every: 5h
+    enabled: false
+    run: "true"
+`,
+      "/tmp/first-fires.yaml",
+      { nowMs: FROM, systemZone: "UTC", isRoot: false, forRunning: false },
+    );
+    const first = firstFires(withEnds, FROM);
+    for (const job of withEnds.jobs) {
+      const [alone] = previewFires({ ...withEnds, jobs: [job] }, { fromMs: FROM, count: 1 });
+      expect(first.get(job.name), job.name).toEqual(alone);
+    }
+    expect(first.has("past")).toBe(false);
+    expect(first.get("spring")?.dst).toBe("moved");
+    expect([...first.keys()].sort()).toEqual(
+      withEnds.jobs
+        .map((job) => job.name)
+        .filter((name) => name !== "past")
+        .sort(),
+    );
   });
 });

@@ -4,7 +4,7 @@ import { formatDuration } from "../../schedule/duration.js";
 import type { JobSpec, Schedule } from "../../schedule/types.js";
 import { formatInZone } from "../../schedule/zone.js";
 import { describeTrigger } from "../../scheduler/describe-trigger.js";
-import { previewFires } from "../../scheduler/preview.js";
+import { firstFires } from "../../scheduler/preview.js";
 import type { CheckOptions } from "../command-line.js";
 import { type CliIO, columns, displayTime, endQuietlyOnClosedPipe, relativeTime } from "../io.js";
 import { scheduleSource } from "../schedule-source.js";
@@ -111,8 +111,9 @@ interface JobOptions {
 
 function summarise(schedule: Schedule, nowMs: number, state: StateSelection) {
   const describer = new CronDescriber(nowMs);
+  const firsts = firstFires(schedule, nowMs);
   const jobs = schedule.jobs.map((job): JobSummary => {
-    const [next] = previewFires({ ...schedule, jobs: [job] }, { fromMs: nowMs, count: 1 });
+    const next = firsts.get(job.name);
     return {
       name: job.name,
       trigger: describeTrigger(job),
