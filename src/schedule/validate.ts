@@ -94,6 +94,8 @@ class Validator {
   private readonly warnings: ScheduleProblem[] = [];
   /** Each job's working folder, resolved once per text: jobs that share one share its string. */
   private readonly folders = new Map<string, string>();
+  /** Cron expressions parsed so far, by zone and text: jobs that share one share its recurrence (it is immutable). */
+  private readonly crons = new Map<string, CronSchedule>();
   /** Paths of keys that an unknown key probably meant: their absence is not reported again. */
   private guessed: ReadonlySet<string> = new Set();
 
@@ -413,7 +415,7 @@ class Validator {
       let cron: CronSchedule;
       try {
         // Without a usable zone the expression is still checked (in UTC), but gives no trigger.
-        cron = CronSchedule.parse(job.cron!, { zone: zone ?? "UTC", hashSeed: name });
+        cron = this.cron(job.cron!, zone ?? "UTC", name);
       } catch (error) {
         if (!(error instanceof CronSyntaxError)) throw error;
         this.problem(at("cron"), error.message, error.hint);
@@ -423,6 +425,18 @@ class Validator {
       return zone === null ? undefined : cronTrigger(job.cron!, cron);
     }
     return this.atTrigger(name, job.at!, zone);
+  }
+
+  /** The parsed expression; throws CronSyntaxError. `H` depends on the job's name: such an expression is the job's own. */
+  private cron(expression: string, zone: string, jobName: string): CronSchedule {
+    if (/h/i.test(expression)) return CronSchedule.parse(expression, { zone, hashSeed: jobName });
+    const key = `${zone}\n${expression}`;
+    let cron = this.crons.get(key);
+    if (cron === undefined) {
+      cron = CronSchedule.parse(expression, { zone, hashSeed: jobName });
+      this.crons.set(key, cron);
+    }
+    return cron;
   }
 
   private atTrigger(

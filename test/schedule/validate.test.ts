@@ -321,3 +321,45 @@ describe("stdin.yaml", () => {
     expect(job(schedule, "plain").stdin).toBeUndefined();
   });
 });
+
+describe("cron expressions shared by jobs", () => {
+  const schedule = loadScheduleText(
+    [
+      "timezone: Europe/Berlin",
+      "jobs:",
+      '  a: { cron: "30 2 * * *", run: x }',
+      '  b: { cron: "30 2 * * *", run: x }',
+      '  c: { cron: "30 2 * * *", timezone: Australia/Sydney, run: x }',
+      '  d: { cron: "H 3 * * *", run: x }',
+      '  e: { cron: "H 3 * * *", run: x }',
+      '  f: { cron: "0-10/30 4 * * *", run: x }',
+      '  g: { cron: "0-10/30 4 * * *", run: x }',
+      "",
+    ].join("\n"),
+    "/etc/tdefer/x.yaml",
+    OPTIONS,
+  );
+  const recurrence = (name: string) => {
+    const trigger = job(schedule, name).trigger;
+    if (trigger.kind !== "cron") throw new Error(`${name} is no cron job`);
+    return trigger.recurrence;
+  };
+
+  it("are read once per zone: the jobs share one recurrence, and fire alike", () => {
+    expect(recurrence("a")).toBe(recurrence("b"));
+    expect(recurrence("c")).not.toBe(recurrence("a"));
+    expect(recurrence("c").zone).toBe("Australia/Sydney");
+    // The spring-forward night in Berlin: both move to the jump.
+    const fromMs = Date.UTC(2026, 2, 28, 12);
+    expect(recurrence("b").nextAfter(fromMs)).toEqual({ timeMs: Date.UTC(2026, 2, 29, 1), dst: "moved" });
+  });
+
+  it("with H, are each job's own, since H depends on the job's name", () => {
+    expect(recurrence("d")).not.toBe(recurrence("e"));
+    expect(recurrence("d").describableFields()).not.toEqual(recurrence("e").describableFields());
+  });
+
+  it("still warn for each job that uses them", () => {
+    expect(schedule.warnings.map((w) => w.path)).toEqual(["jobs.f.cron", "jobs.g.cron"]);
+  });
+});
