@@ -91,6 +91,54 @@ describe("zoneOffsetMs", () => {
   it("throws for an unknown zone", () => {
     expect(() => zoneOffsetMs("Mars/Olympus", 0)).toThrow(RangeError);
   });
+
+  it("agrees with Intl asked directly, every hour of 2026 and every minute around both DST changes, north and south", () => {
+    /** The offset as Intl gives it for one instant, from the wall clock's fields: no table, no cache. */
+    const askIntl = (zone: string, timeMs: number): number => {
+      const parts = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      }).formatToParts(new Date(timeMs));
+      const field = (type: string) => Number(parts.find((part) => part.type === type)!.value);
+      const wallMs = Date.UTC(
+        field("year"),
+        field("month") - 1,
+        field("day"),
+        field("hour"),
+        field("minute"),
+        field("second"),
+      );
+      return wallMs - Math.floor(timeMs / 1000) * 1000;
+    };
+    const changes: Record<string, string[]> = {
+      "Europe/Berlin": ["2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z"],
+      "Australia/Sydney": ["2026-04-04T16:00:00Z", "2026-10-03T16:00:00Z"],
+      "Australia/Lord_Howe": ["2026-04-04T15:00:00Z", "2026-10-03T15:30:00Z"],
+    };
+    for (const [zone, instants] of Object.entries(changes)) {
+      const mismatches: string[] = [];
+      const compare = (timeMs: number) => {
+        if (zoneOffsetMs(zone, timeMs) !== askIntl(zone, timeMs))
+          mismatches.push(new Date(timeMs).toISOString());
+      };
+      for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2027, 0, 1); t += HOUR_MS) compare(t);
+      for (const instant of instants) {
+        const changeMs = Date.parse(instant);
+        expect(askIntl(zone, changeMs - 1000), `${zone} changes at ${instant}`).not.toBe(
+          askIntl(zone, changeMs),
+        );
+        for (let t = changeMs - 3 * HOUR_MS; t <= changeMs + 3 * HOUR_MS; t += 60_000) compare(t);
+        for (let t = changeMs - 5000; t <= changeMs + 5000; t += 500) compare(t);
+      }
+      expect(mismatches, zone).toEqual([]);
+    }
+  });
 });
 
 describe("wall-time helpers", () => {
