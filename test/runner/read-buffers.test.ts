@@ -4,7 +4,7 @@ import { ReadBufferBound, readBufferBound } from "../../src/runner/read-buffers.
 const MiB = 1024 * 1024;
 
 describe("ReadBufferBound", () => {
-  it("collects once every 8 MiB read, however the reads are cut, so dead read buffers never hold more", () => {
+  it("collects once every 2 MiB read, however the reads are cut, so dead read buffers never hold more", () => {
     const heap = { dead: 0, most: 0, collections: 0 };
     const bound = new ReadBufferBound(() => {
       heap.collections++;
@@ -18,10 +18,10 @@ describe("ReadBufferBound", () => {
       bound.read(bytes);
     }
     const read = 1000 * sizes.reduce((a, b) => a + b, 0);
-    // The bytes past 8 MiB in the read that reached it start no new count: between read/(8 MiB + 64 KiB) and read/8 MiB.
-    expect(heap.collections).toBeGreaterThanOrEqual(Math.floor(read / (8 * MiB + 65536)));
-    expect(heap.collections).toBeLessThanOrEqual(Math.floor(read / (8 * MiB)));
-    expect(heap.most).toBeLessThan(8 * MiB + 65536);
+    // The bytes past 2 MiB in the read that reached it start no new count: between read/(2 MiB + 64 KiB) and read/2 MiB.
+    expect(heap.collections).toBeGreaterThanOrEqual(Math.floor(read / (2 * MiB + 65536)));
+    expect(heap.collections).toBeLessThanOrEqual(Math.floor(read / (2 * MiB)));
+    expect(heap.most).toBeLessThan(2 * MiB + 65536);
   });
 
   it("does nothing for output that comes in now and then", () => {
