@@ -4,6 +4,9 @@
 // Needs hyperfine (Debian: apt-get install hyperfine); without it the result says so.
 // --baseline DIR adds the same tdefer commands run from another built checkout (rows "before: …"), for a
 // before/after comparison in one run.
+// --interleaved ROUNDS: instead of hyperfine, every command once a round, in the same order, ROUNDS times (a tiny
+// /usr/bin/python3 wrapper: perf_counter around Popen, user + system time from os.wait4), so that load that comes
+// and goes on a shared machine hits all commands alike; the rows then hold the median wall and CPU time.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -26,6 +29,50 @@ if (typeof args.baseline === "string") {
   COMMANDS.push(
     ...tdeferCommands("before: ", `${process.execPath} ${join(args.baseline, "bin", "tdefer.js")}`),
   );
+}
+
+// Each round runs every command once; prints per command the wall and CPU (user + system) times of each round.
+const INTERLEAVED = `
+import json, os, subprocess, sys, time
+commands, rounds = json.loads(sys.argv[1]), int(sys.argv[2])
+times = [{"wall": [], "cpu": []} for _ in commands]
+for _ in range(rounds):
+    for i, argv in enumerate(commands):
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        times[i]["wall"].append((time.perf_counter() - t0) * 1000)
+        times[i]["cpu"].append((ru.ru_utime + ru.ru_stime) * 1000)
+print(json.dumps(times))
+`;
+
+if (args.interleaved !== undefined) {
+  const rounds = Number(args.interleaved) || 20;
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const r = spawnSync(
+    "/usr/bin/python3",
+    ["-c", INTERLEAVED, JSON.stringify(COMMANDS.map(([, command]) => command.split(" "))), String(rounds)],
+    { encoding: "utf8", cwd: repo, env: { ...process.env, NO_COLOR: "1" } },
+  );
+  if (r.status !== 0) {
+    emit({ subject: "startup", error: `interleaved runs failed: ${r.stderr.trim().split("\n").pop()}` });
+    process.exit(0);
+  }
+  const times = JSON.parse(r.stdout);
+  emit({
+    subject: "startup",
+    interleaved: rounds,
+    rows: COMMANDS.map(([label], i) => ({
+      label,
+      medianMs: median(times[i].wall),
+      minMs: Math.min(...times[i].wall),
+      cpuMedianMs: median(times[i].cpu),
+    })),
+  });
+  process.exit(0);
 }
 
 const version = spawnSync("hyperfine", ["--version"], { encoding: "utf8" });
