@@ -1,10 +1,9 @@
 // The real outside world of `run` and `trigger`: the Reactor, child processes, process groups and this
 // process's signals. Loaded only by those two commands.
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { Reactor } from "../clock/reactor.js";
 import { nodeSpawner } from "../runner/node-spawner.js";
 import { ProcessGroups } from "../runner/process-groups.js";
+import { v8Collector } from "../v8-gc.js";
 import type { CliIO } from "./io.js";
 import type { ShellDeps, SignalSource } from "./shell.js";
 import { STOP_SIGNALS } from "./stop-signals.js";
@@ -47,18 +46,10 @@ export function processShell(io: CliIO): ShellDeps {
   };
 }
 
-/**
- * V8's own `gc()`, without the --expose-gc command-line flag: a context made while the flag is on has the function
- * (Node 20, 22 and 24 alike). The context is made for each collection and dropped, so none stays in memory.
- */
+/** A full collection that returns what it frees; the collector is asked for each time, so no context stays. */
 function fullGarbageCollection(): void {
-  setFlagsFromString("--expose-gc");
-  let gc: (options?: object) => void;
-  try {
-    gc = runInNewContext("gc") as typeof gc;
-  } finally {
-    setFlagsFromString("--no-expose-gc");
-  }
+  const gc = v8Collector();
+  if (!gc) return;
   // V8 12 and later (Node 22, 24): the last-resort collection also shrinks the young generation and returns the
   // freed pages at once, where a plain one keeps them pooled. V8 11 (Node 20) has no such option.
   if (V8_MAJOR >= 12) gc({ type: "major", execution: "sync", flavor: "last-resort" });

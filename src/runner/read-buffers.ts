@@ -1,6 +1,5 @@
 // Bounds the memory that a flood of job output leaves behind in read buffers.
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { v8Collector } from "../v8-gc.js";
 
 /**
  * Node reads a pipe into a new buffer each time (up to 64 KiB), outside V8's heap. Once its bytes are laid out,
@@ -29,28 +28,13 @@ export class ReadBufferBound {
   }
 }
 
-/**
- * V8's gc(), taken from a fresh context made after the flag that defines it is set: the process's own global
- * object never gets it. Undefined when the runtime refuses (the bound then does nothing).
- */
-function youngCollector(): (() => void) | undefined {
-  try {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as unknown;
-    if (typeof gc !== "function") return undefined;
-    return () => (gc as (options: { type: "minor" }) => void)({ type: "minor" });
-  } catch {
-    return undefined;
-  }
-}
-
 let processBound: ReadBufferBound | undefined | null = null;
 
 /** The process's one bound, made on first use; undefined when V8's collector cannot be reached. */
 export function readBufferBound(): ReadBufferBound | undefined {
   if (processBound === null) {
-    const collect = youngCollector();
-    processBound = collect ? new ReadBufferBound(collect) : undefined;
+    const gc = v8Collector();
+    processBound = gc ? new ReadBufferBound(() => gc({ type: "minor" })) : undefined;
   }
   return processBound;
 }
