@@ -10,7 +10,7 @@ import { type CliIO, processIO } from "./io.js";
 export async function main(argv: string[], io: CliIO = processIO): Promise<void> {
   let status: number;
   try {
-    status = await (runPlainFileCommand(argv, io) ?? runWithCommander(argv, io));
+    status = await (printVersion(argv, io) ?? runPlainFileCommand(argv, io) ?? runWithCommander(argv, io));
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     io.stderr.write(error.report());
@@ -22,6 +22,15 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<void>
 async function runWithCommander(argv: string[], io: CliIO): Promise<number> {
   const { runProgram } = await import("./program.js");
   return runProgram(argv, io);
+}
+
+/** `tdefer --version` (or `-V`) alone prints what commander would, without loading it (most of its start-up). */
+function printVersion(argv: string[], io: CliIO): Promise<number> | undefined {
+  if (argv.length !== 3 || (argv[2] !== "--version" && argv[2] !== "-V")) return undefined;
+  return import("./version.js").then(({ version }) => {
+    io.stdout.write(`${version}\n`);
+    return 0;
+  });
 }
 
 /**

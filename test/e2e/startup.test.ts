@@ -36,8 +36,26 @@ const under = (modules: string[], prefixes: string[]) =>
   modules.filter((name) => prefixes.some((prefix) => name.startsWith(prefix)));
 
 describe("start-up", () => {
-  it("--version and --help load commander and no schedule reader, scheduler, runner or log", async () => {
-    for (const args of [["--version"], ["--help"], ["run", "--help"]]) {
+  it("--version alone loads neither commander nor anything of the schedule, and prints what commander would", async () => {
+    for (const flag of ["--version", "-V"]) {
+      const modules = await modulesLoadedBy([flag]);
+      expect(under(modules, ["pkg:"]), flag).toEqual([]);
+      expect(under(modules, ["dist/"]).sort(), flag).toEqual([
+        "dist/cli/defaults.js",
+        "dist/cli/io.js",
+        "dist/cli/main.js",
+        "dist/cli/version.js",
+        "dist/errors.js",
+      ]);
+    }
+    const version = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")).version;
+    for (const args of [["--version"], ["-V"], ["--no-color", "--version"]]) {
+      expect((await runCli(args, { cwd: repo })).stdout, args.join(" ")).toBe(`${version}\n`);
+    }
+  });
+
+  it("--help, and --version with other options, load commander and no schedule reader, scheduler, runner or log", async () => {
+    for (const args of [["--no-color", "--version"], ["--help"], ["run", "--help"]]) {
       const modules = await modulesLoadedBy(args);
       expect(modules).toContain("dist/cli/main.js");
       expect(modules).toContain("pkg:commander");
