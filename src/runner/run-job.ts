@@ -8,20 +8,20 @@ import type { RetrySpec } from "../schedule/types.js";
 import { Attempt, lifecycleEmitter } from "./attempt.js";
 import { RetryLoop } from "./retry.js";
 import { RunOutput } from "./run-output.js";
-import type { Spawner } from "./spawner.js";
+import type { Spawner, SpawnRequest } from "./spawner.js";
 
 export { retryDelayMs } from "./retry.js";
 export { POST_EXIT_MAX_MS, POST_EXIT_QUIET_MS } from "./run-output.js";
 
-/** One run of a job, self-contained: the runner knows nothing of schedules. */
-export interface RunSpec {
+/**
+ * One run of a job, self-contained: what each attempt spawns, and how the run is timed, ended and retried. Of
+ * the schedule the runner knows only the retry policy's type.
+ */
+export interface RunSpec extends SpawnRequest {
   readonly job: string;
   readonly runId: string;
   /** When the run was due, wall-clock ms since the epoch; lateness is measured from it. */
   readonly scheduledMs: number;
-  readonly file: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
   /**
    * The child's whole environment (the caller merges process.env in if it wants it inherited). tdefer adds
    * TDEFER_JOB, TDEFER_RUN_ID, TDEFER_SCHEDULED_AT (RFC 3339, UTC) and TDEFER_ATTEMPT (1, 2, …).
@@ -33,10 +33,6 @@ export interface RunSpec {
   readonly killSignal: string;
   readonly killGraceMs: number;
   readonly retry?: RetrySpec;
-  readonly uid?: number;
-  readonly gid?: number;
-  /** Written to each attempt's standard input, which is then closed; without it stdin is /dev/null. */
-  readonly stdin?: string;
 }
 
 /** A consumer of events that can ask the producer to wait (LogSink implements it). */
