@@ -1,7 +1,7 @@
 import { VirtualClock } from "../clock/virtual-clock.js";
 import type { JobSpec, Schedule } from "../schedule/types.js";
 import { describeTrigger } from "./describe-trigger.js";
-import { armTrigger, type Fire } from "./triggers.js";
+import { type ArmedTrigger, armTrigger, type Fire } from "./triggers.js";
 
 /** One upcoming fire, as `tdefer next` shows it, with the DST notes of the fire. */
 export interface PreviewFire extends Pick<Fire, "dst" | "dropped"> {
@@ -67,29 +67,25 @@ export function previewFires(schedule: Schedule, options: PreviewOptions): Previ
 export function firstFires(schedule: Schedule, fromMs: number): Map<string, PreviewFire> {
   const clock = new VirtualClock(fromMs);
   const first = new Map<string, PreviewFire>();
-  // Jobs (by index) that have fired: done with, their triggers cancelled outside their own calls.
-  let fired: number[] = [];
-  const triggers = schedule.jobs.map((job, index) =>
-    armTrigger(job, {
+  // Each job's trigger is cancelled at its first fire, inside that fire, so that it plans no second one (for a
+  // cron job, a second search as long as the first); a trigger that fires as it is armed (`every` with
+  // `now`) is cancelled once armed.
+  const triggers: ArmedTrigger[] = [];
+  schedule.jobs.forEach((job, index) => {
+    const trigger = armTrigger(job, {
       clock,
       random: () => 0,
       onExhausted: () => {},
       onFire: (fire) => {
         if (first.has(job.name)) return;
         first.set(job.name, previewFire(job, fire, schedule));
-        fired.push(index);
+        triggers[index]?.cancel();
       },
-    }),
-  );
-  const cancelFired = () => {
-    for (const index of fired) triggers[index]!.cancel();
-    fired = [];
-  };
-  cancelFired(); // an `every` job with `now` may fire as it is armed
-  for (let due = clock.nextCallTime(); due !== undefined; due = clock.nextCallTime()) {
-    clock.runUntil(due);
-    cancelFired();
-  }
+    });
+    if (first.has(job.name)) trigger.cancel();
+    else triggers[index] = trigger;
+  });
+  for (let due = clock.nextCallTime(); due !== undefined; due = clock.nextCallTime()) clock.runUntil(due);
   return first;
 }
 

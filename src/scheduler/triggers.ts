@@ -289,6 +289,7 @@ function armCron(cron: CronSchedule, jitterMs: number, options: ArmOptions): Arm
   // Never plan a fire at or before the last one: a backward clock step must not repeat a run.
   let lastFiredMs = Number.NEGATIVE_INFINITY;
   let exhausted = false;
+  let cancelled = false;
   const armNext = (): void => {
     planned = cron.nextAfter(Math.max(lastFiredMs, clock.wallNow()));
     if (planned && planned.timeMs > LATEST_INSTANT_MS) planned = undefined;
@@ -309,7 +310,8 @@ function armCron(cron: CronSchedule, jitterMs: number, options: ArmOptions): Arm
         ...(fire.dst ? { dst: fire.dst } : {}),
         ...(fire.dropped?.length ? { dropped: fire.dropped } : {}),
       });
-      armNext();
+      // A trigger cancelled by its own fire plans no next one.
+      if (!cancelled) armNext();
     });
   };
   armNext();
@@ -338,6 +340,7 @@ function armCron(cron: CronSchedule, jitterMs: number, options: ArmOptions): Arm
       pending = undefined;
       planned = undefined;
       exhausted = true;
+      cancelled = true;
     },
   };
 }
