@@ -11,13 +11,57 @@ interface Entry {
   readonly empty: boolean;
 }
 
-/** One node of js-yaml's event stream: where it starts and ends, what it became, the nodes read inside it. */
-interface Frame {
-  readonly openAt: number;
-  closeAt: number;
-  kind: string | null;
-  result: unknown;
-  readonly children: Frame[];
+/**
+ * js-yaml's event stream as flat columns, one row per node in the order the nodes open (row 0 stands for the
+ * stream, its children are the documents): where it starts and ends, what it became, its first child and next
+ * sibling. No object per node: a file of 10,000 jobs has a quarter of a million nodes, and objects made while
+ * reading all survive it, which the young generation's collector pays for in copies.
+ */
+class NodeEvents {
+  readonly openAt: number[] = [0];
+  readonly closeAt: number[] = [0];
+  readonly kind: (string | null)[] = [null];
+  readonly result: unknown[] = [undefined];
+  /** -1: none. */
+  readonly firstChild: number[] = [-1];
+  readonly nextSibling: number[] = [-1];
+
+  /** Reads `text` with js-yaml, noting each node as it opens and closes. */
+  static read(text: string): { value: unknown; events: NodeEvents } {
+    const events = new NodeEvents();
+    const { openAt, closeAt, kind, result, firstChild, nextSibling } = events;
+    // The open nodes, and the last child seen of each.
+    const open: number[] = [0];
+    const lastChild: number[] = [-1];
+    const value = jsYaml.load(text, {
+      schema: jsYaml.CORE_SCHEMA,
+      listener: (event, state) => {
+        if (event === "open") {
+          const node = openAt.length;
+          openAt.push(state.position);
+          closeAt.push(0);
+          kind.push(null);
+          result.push(undefined);
+          firstChild.push(-1);
+          nextSibling.push(-1);
+          const top = open.length - 1;
+          const previous = lastChild[top]!;
+          if (previous === -1) firstChild[open[top]!] = node;
+          else nextSibling[previous] = node;
+          lastChild[top] = node;
+          open.push(node);
+          lastChild.push(-1);
+        } else {
+          const node = open.pop()!;
+          lastChild.pop();
+          closeAt[node] = state.position;
+          kind[node] = state.kind;
+          result[node] = state.result;
+        }
+      },
+    });
+    return { value, events };
+  }
 }
 
 /** Positions by path for a text js-yaml reads without anchors, aliases, merges or explicit keys. */
@@ -25,41 +69,28 @@ export class QuickPositions {
   private readonly lineStarts: number[] = [];
   /** js-yaml drops a byte-order mark before reading: its offsets are one short of the text's. */
   private readonly shift: number;
-  /** Each mapping's children by key (first one wins), made when a path first goes through it. */
-  private readonly keyIndexes = new WeakMap<Frame, Map<string, number>>();
+  /** The children of the nodes a path went through, in order, made when a path first goes through one. */
+  private readonly childLists = new Map<number, number[]>();
+  /** Each mapping's children by key (first one wins): the index of the key among its children. */
+  private readonly keyIndexes = new Map<number, Map<string, number>>();
 
   /** Reads `text` with js-yaml, noting where each node starts: the value and its positions in one pass. */
   static read(text: string): { value: unknown; positions: QuickPositions } {
-    const root: Frame = { openAt: 0, closeAt: 0, kind: null, result: undefined, children: [] };
-    const stack: Frame[] = [root];
-    const value = jsYaml.load(text, {
-      schema: jsYaml.CORE_SCHEMA,
-      listener: (event, state) => {
-        if (event === "open") {
-          stack.push({ openAt: state.position, closeAt: 0, kind: null, result: undefined, children: [] });
-        } else {
-          const frame = stack.pop()!;
-          frame.closeAt = state.position;
-          frame.kind = state.kind;
-          frame.result = state.result;
-          stack[stack.length - 1]!.children.push(frame);
-        }
-      },
-    });
-    return { value, positions: new QuickPositions(text, root) };
+    const { value, events } = NodeEvents.read(text);
+    return { value, positions: new QuickPositions(text, events) };
   }
 
-  /** Positions in `text`, which js-yaml is known to read; from `root`, the events of a reading, if given. */
+  /** Positions in `text`, which js-yaml is known to read; from `events`, those of a reading, if given. */
   constructor(
     private readonly text: string,
-    root?: Frame,
+    events?: NodeEvents,
   ) {
     this.shift = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-    this.root = root ?? QuickPositions.read(text).positions.root;
+    this.events = events ?? NodeEvents.read(text).events;
   }
 
   /** The reading's events: a path is followed through them when its position is asked for. */
-  private readonly root: Frame;
+  private readonly events: NodeEvents;
 
   /** Where `path` points, as the careful reading's positionOf says it (1-based line and column). */
   positionOf(
@@ -78,12 +109,12 @@ export class QuickPositions {
 
   /** The entries of `path`'s prefixes that exist in the document: the root's first (none for an empty file). */
   private follow(path: readonly (string | number)[]): Entry[] {
+    const { openAt, closeAt, kind, result } = this.events;
     // A file of comments only gives no document event at all.
-    let frame = unwrap(
-      this.root.children[0] ?? { openAt: 0, closeAt: 0, kind: null, result: null, children: [] },
-    );
-    const valueAt = this.skipBlank(frame.openAt);
-    if (frame.result == null && valueAt - this.shift >= frame.closeAt) {
+    const document = this.events.firstChild[0]!;
+    let node = document === -1 ? -1 : this.unwrap(document);
+    const valueAt = this.skipBlank(node === -1 ? 0 : openAt[node]!);
+    if ((node === -1 || result[node] == null) && valueAt - this.shift >= (node === -1 ? 0 : closeAt[node]!)) {
       // An empty document has no node: the careful reading points just past its `---`, or at the file's start.
       const markerAt = this.skipBlank(-this.shift);
       if (!this.text.startsWith("---", markerAt)) return [];
@@ -94,39 +125,66 @@ export class QuickPositions {
     const found: Entry[] = [{ valueAt: this.contentAt(valueAt), empty: false }];
     for (const segment of path) {
       let keyAt: number | undefined;
-      let child: Frame | undefined;
-      if (frame.kind === "mapping") {
-        const at = this.keyIndexOf(frame).get(String(segment));
+      let child: number | undefined;
+      if (kind[node] === "mapping") {
+        const at = this.keyIndexOf(node).get(String(segment));
         if (at === undefined) break;
-        keyAt = this.skipBlank(frame.children[at]!.openAt);
-        child = frame.children[at + 1];
-      } else if (frame.kind === "sequence") {
+        const children = this.childrenOf(node);
+        keyAt = this.skipBlank(openAt[children[at]!]!);
+        child = children[at + 1];
+      } else if (kind[node] === "sequence") {
         const index = Number(segment);
-        if (String(index) === String(segment)) child = frame.children[index];
+        if (String(index) === String(segment)) child = this.childrenOf(node)[index];
       }
       if (child === undefined) break;
-      frame = unwrap(child);
-      const childAt = this.skipBlank(frame.openAt);
+      node = this.unwrap(child);
+      const childAt = this.skipBlank(openAt[node]!);
       found.push({
         keyAt,
         valueAt: childAt,
-        empty: frame.result == null && childAt - this.shift >= frame.closeAt,
+        empty: result[node] == null && childAt - this.shift >= closeAt[node]!,
       });
     }
     return found;
   }
 
-  private keyIndexOf(frame: Frame): Map<string, number> {
-    let index = this.keyIndexes.get(frame);
+  private childrenOf(node: number): number[] {
+    let children = this.childLists.get(node);
+    if (!children) {
+      children = [];
+      const { firstChild, nextSibling } = this.events;
+      for (let child = firstChild[node]!; child !== -1; child = nextSibling[child]!) children.push(child);
+      this.childLists.set(node, children);
+    }
+    return children;
+  }
+
+  private keyIndexOf(node: number): Map<string, number> {
+    let index = this.keyIndexes.get(node);
     if (!index) {
       index = new Map();
-      for (let i = 0; i + 1 < frame.children.length; i += 2) {
-        const key = String(frame.children[i]!.result);
+      const children = this.childrenOf(node);
+      for (let i = 0; i + 1 < children.length; i += 2) {
+        const key = String(this.events.result[children[i]!]);
         if (!index.has(key)) index.set(key, i);
       }
-      this.keyIndexes.set(frame, index);
+      this.keyIndexes.set(node, index);
     }
     return index;
+  }
+
+  /**
+   * js-yaml reads some nodes twice over (a document's root, a flow collection in a block sequence): the outer
+   * event then holds the inner one alone, with the same result.
+   */
+  private unwrap(node: number): number {
+    const { firstChild, nextSibling, result } = this.events;
+    let at = node;
+    for (;;) {
+      const only = firstChild[at]!;
+      if (only === -1 || nextSibling[only] !== -1 || result[only] !== result[at]) return at;
+      at = only;
+    }
   }
 
   /** Where a document's content starts: past its `---` marker, if it has one. */
@@ -185,15 +243,4 @@ export function quickValue(
   } catch {
     return { ok: false }; // a syntax error, a duplicate key, an unknown alias…: the careful path reports it
   }
-}
-
-/**
- * js-yaml reads some nodes twice over (a document's root, a flow collection in a block sequence): the outer
- * event then holds the inner one alone, with the same result.
- */
-function unwrap(node: Frame): Frame {
-  let frame = node;
-  while (frame.children.length === 1 && frame.children[0]!.result === frame.result)
-    frame = frame.children[0]!;
-  return frame;
 }
