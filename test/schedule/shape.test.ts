@@ -34,6 +34,15 @@ describe("the quick structure check", () => {
       expect(hasScheduleShape(value), name).toBe(zodAccepts(value));
   });
 
+  it("says no to a key named like a property every object has (constructor, toString), as zod does", () => {
+    for (const key of ["constructor", "toString", "hasOwnProperty", "valueOf"]) {
+      const value = readScheduleText(`jobs:\n  a:\n    every: 1m\n    run: "true"\n    ${key}: 1\n`, "x").data
+        ?.value;
+      expect(zodAccepts(value), key).toBe(false);
+      expect(hasScheduleShape(value), key).toBe(false);
+    }
+  });
+
   it("never says yes where zod says no, on random schedule-like data", () => {
     const scalar = fc.oneof(
       fc.constantFrom("1h", "30s", "0 3 * * *", "skip", "latest", "SIGTERM", "", "x y", "2026-12-01 09:00"),
