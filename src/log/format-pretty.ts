@@ -1,4 +1,5 @@
-import { Chalk, type ChalkInstance } from "chalk";
+import { createRequire } from "node:module";
+import type * as ChalkPackage from "chalk";
 import type { ColorLevel } from "./color-policy.js";
 import type { Level, LogEvent } from "./events.js";
 import { formatLines, type LogFormatter, linesLayoutCache, pieceText, writableAsIs } from "./output-lines.js";
@@ -20,6 +21,20 @@ export interface PrettyOptions {
   readonly timeInZone?: (timeMs: number, zone: string) => string;
 }
 
+/** The colours the human formats use. */
+type Palette = Record<"red" | "yellow" | "gray" | "cyan", (text: string) => string>;
+
+const unchanged = (text: string): string => text;
+
+/** What chalk at level 0 does to a string: nothing, so the plain format never loads chalk. */
+const NO_COLOUR: Palette = { red: unchanged, yellow: unchanged, gray: unchanged, cyan: unchanged };
+
+/** chalk at `level`, loaded on first use: a log without colour (json, plain, a pipe) never pays for it. */
+function chalkPalette(level: ColorLevel): Palette {
+  const { Chalk } = createRequire(import.meta.url)("chalk") as typeof ChalkPackage;
+  return new Chalk({ level });
+}
+
 const PRIORITY: Record<Level, string> = { error: "<3>", warn: "<4>", info: "<6>", debug: "<7>" };
 
 /**
@@ -28,8 +43,8 @@ const PRIORITY: Record<Level, string> = { error: "<3>", warn: "<4>", info: "<6>"
  * sentences such as `backup[r3f2] started (pid 123, 2 ms late)` or `backup[r3f2] finished: exit 0 in 1.2s`.
  */
 export function createPrettyFormatter(options: PrettyOptions): LogFormatter {
-  const chalk = new Chalk({ level: options.colorLevel });
   const colored = options.colorLevel > 0;
+  const chalk = colored ? chalkPalette(options.colorLevel) : NO_COLOUR;
   const journal = options.journal ?? false;
   const paint: Record<Level, (text: string) => string> = {
     error: chalk.red,
@@ -121,7 +136,7 @@ class OutputHeadCache {
   private text = "";
 
   constructor(
-    private readonly chalk: ChalkInstance,
+    private readonly chalk: Palette,
     private readonly head: (event: LogEvent) => string,
   ) {}
 

@@ -2,7 +2,10 @@
 //
 // Offsets come from Intl (the tz data Node ships). Asking Intl costs ~10 µs, so each zone keeps a
 // lazily built table of its transitions, one 32-day bucket at a time; a lookup is then a few compares.
+// "UTC" is answered without Intl: the first Intl.DateTimeFormat of a process costs ~8 MB of RSS (ICU's
+// date-time data and code), which a daemon whose zones are all UTC then never pays.
 
+import { readlinkSync } from "node:fs";
 import { HintedError } from "../errors.js";
 import { nearest } from "./suggest.js";
 
@@ -63,6 +66,7 @@ const validity = new Map<string, boolean>();
  * spelling; Intl itself would accept it.
  */
 export function isValidZone(zone: string): boolean {
+  if (zone === UTC) return true;
   let valid = validity.get(zone);
   if (valid === undefined) {
     // Node 22+ accepts offsets such as "+01:00" as zones; they are not IANA names and have no DST rules.
@@ -86,10 +90,36 @@ function acceptedByIntl(zone: string): boolean {
   }
 }
 
+/** The zone every ECMAScript engine knows, at offset 0 for all time. */
+const UTC = "UTC";
+
 /** The host's zone (TZ, else the system setting), or "UTC" when it cannot be told. */
 export function systemZone(): string {
+  if (hostZoneIsUtc(process.env.TZ, localtimeLink)) return UTC;
   const zone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return zone && isValidZone(zone) ? zone : "UTC";
+  return zone && isValidZone(zone) ? zone : UTC;
+}
+
+/**
+ * Whether the host's zone is certainly UTC, told without Intl: TZ names UTC, or TZ is unset and /etc/localtime
+ * links to the zoneinfo file of UTC, which is where ICU (Intl's zone data) looks. Intl then says "UTC" too, on
+ * Node 20 to 24. False when unsure, and then Intl is asked.
+ */
+export function hostZoneIsUtc(tz: string | undefined, readLink: (path: string) => string): boolean {
+  if (tz !== undefined) return UTC_TZ_VALUES.has(tz);
+  let target: string;
+  try {
+    target = readLink("/etc/localtime");
+  } catch {
+    return false;
+  }
+  return target.endsWith("/zoneinfo/UTC") || target.endsWith("/zoneinfo/Etc/UTC");
+}
+
+const UTC_TZ_VALUES = new Set(["UTC", "Etc/UTC", ":UTC", ":Etc/UTC"]);
+
+function localtimeLink(path: string): string {
+  return readlinkSync(path);
 }
 
 /**
@@ -116,7 +146,19 @@ interface Bucket {
   readonly changes: readonly { readonly atMs: number; readonly offsetMs: number }[];
 }
 
-class ZoneTable {
+/** What the code below asks of a zone. */
+interface ZoneRules {
+  offsetMs(timeMs: number): number;
+  transitionsBetween(fromMs: number, toMs: number): number[];
+}
+
+/** UTC's rules, known without asking Intl: offset 0, never a transition. */
+const UTC_RULES: ZoneRules = {
+  offsetMs: () => 0,
+  transitionsBetween: () => [],
+};
+
+class ZoneTable implements ZoneRules {
   private readonly format: Intl.DateTimeFormat;
   private readonly buckets = new Map<number, Bucket>();
 
@@ -189,7 +231,8 @@ const LONG_OFFSET = /GMT(?:([+-])(\d\d):(\d\d)(?::(\d\d))?)?$/;
 
 const tables = new Map<string, ZoneTable>();
 
-function table(zone: string): ZoneTable {
+function table(zone: string): ZoneRules {
+  if (zone === UTC) return UTC_RULES;
   let found = tables.get(zone);
   if (!found) {
     if (!isValidZone(zone) && !acceptedByIntl(zone)) throw new RangeError(`unknown time zone "${zone}"`);

@@ -11,12 +11,17 @@ const tracer = fileURLToPath(new URL("../helpers/trace-imports.mjs", import.meta
 const traceDir = mkdtempSync(join(tmpdir(), "tdefer-startup-"));
 afterAll(() => rmSync(traceDir, { recursive: true, force: true }));
 
-/** The modules `tdefer ARGS` loads: our own as `dist/…` paths, packages as `pkg:NAME`. */
-async function modulesLoadedBy(args: string[]): Promise<string[]> {
-  const traceFile = join(traceDir, `${args.join("_").replace(/\W/g, "_")}.txt`);
+let traces = 0;
+
+/**
+ * The modules `tdefer ARGS` loads: our own as `dist/…` paths, packages as `pkg:NAME`; `intl:DateTimeFormat` when
+ * it made one (ICU's date-time data, ~8 MB).
+ */
+async function modulesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string[]> {
+  const traceFile = join(traceDir, `${traces++}-${args.join("_").replace(/\W/g, "_").slice(0, 80)}.txt`);
   const result = await runCli(args, {
     cwd: repo,
-    env: { NODE_OPTIONS: `--import=${tracer}`, TRACE_IMPORTS_TO: traceFile },
+    env: { ...env, NODE_OPTIONS: `--import=${tracer}`, TRACE_IMPORTS_TO: traceFile },
   });
   expect(result.code, result.stderr).toBe(0);
   const urls = readFileSync(traceFile, "utf8").split("\n").filter(Boolean);
@@ -161,6 +166,23 @@ describe("start-up", () => {
     expect(under(withLedger, ["node:http"])).toEqual([]);
     const serving = await modulesLoadedBy([...run, "--state", "none", "--http", "127.0.0.1:0"]);
     expect(serving).toContain("node:http");
+  });
+
+  it("run in UTC with a log without colour makes no Intl.DateTimeFormat and loads neither chalk nor the crontab reader", async () => {
+    const dir = mkdtempSync(join(traceDir, "run-utc-"));
+    const file = join(dir, "schedules.yaml");
+    writeFileSync(file, 'jobs:\n  beat:\n    every: 1h\n    run: ["true"]\n', { mode: 0o600 });
+    const run = ["run", file, "--state", "none", "--for", "100ms"];
+    for (const format of ["json", "plain"]) {
+      const modules = await modulesLoadedBy([...run, "--log-format", format], { TZ: "UTC" });
+      expect(modules, format).toContain("dist/scheduler/scheduler.js");
+      expect(under(modules, ["intl:", "pkg:chalk", "dist/schedule/crontab"]), format).toEqual([]);
+    }
+    // A file in UTC too; the trace sees Intl and chalk once a zone or colour needs them.
+    writeFileSync(file, 'timezone: UTC\njobs:\n  beat:\n    cron: "0 3 * * *"\n    run: ["true"]\n');
+    expect(under(await modulesLoadedBy(run, { TZ: "UTC" }), ["intl:"])).toEqual([]);
+    expect(await modulesLoadedBy(run, { TZ: "Europe/Berlin" })).toContain("intl:DateTimeFormat");
+    expect(await modulesLoadedBy([...run, "--color"], { TZ: "UTC", NO_COLOR: "" })).toContain("pkg:chalk");
   });
 
   it("check loads no runner, no log sink and no reactor", async () => {

@@ -1,8 +1,11 @@
+import { execFileSync } from "node:child_process";
+import { readlinkSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   formatInZone,
   formatWallTime,
   gapEndInstant,
+  hostZoneIsUtc,
   instantsOfWallTime,
   isValidZone,
   resolveWallTime,
@@ -66,6 +69,38 @@ describe("suggestZone", () => {
 describe("systemZone", () => {
   it("is a valid zone", () => {
     expect(isValidZone(systemZone())).toBe(true);
+  });
+
+  it("is what Intl says, also when it is told without Intl", () => {
+    const intlZone = (tz: string | undefined): string => {
+      const env = { ...process.env };
+      if (tz === undefined) delete env.TZ;
+      else env.TZ = tz;
+      return execFileSync(process.execPath, ["-p", "new Intl.DateTimeFormat().resolvedOptions().timeZone"], {
+        env,
+        encoding: "utf8",
+      }).trim();
+    };
+    for (const tz of ["UTC", "Etc/UTC", ":UTC", ":Etc/UTC"]) {
+      expect(hostZoneIsUtc(tz, readlinkSync), tz).toBe(true);
+      expect(intlZone(tz), tz).toBe("UTC");
+    }
+    if (hostZoneIsUtc(undefined, readlinkSync)) expect(intlZone(undefined)).toBe("UTC");
+  });
+
+  it("asks Intl unless TZ or /etc/localtime name UTC", () => {
+    const linkTo = (target: string) => () => target;
+    const noLink = () => {
+      throw Object.assign(new Error("not a symbolic link"), { code: "EINVAL" });
+    };
+    expect(hostZoneIsUtc(undefined, linkTo("/usr/share/zoneinfo/Etc/UTC"))).toBe(true);
+    expect(hostZoneIsUtc(undefined, linkTo("../usr/share/zoneinfo/UTC"))).toBe(true);
+    expect(hostZoneIsUtc(undefined, linkTo("/usr/share/zoneinfo/Europe/Berlin"))).toBe(false);
+    expect(hostZoneIsUtc(undefined, linkTo("/usr/share/zoneinfo/Etc/UTC.bak"))).toBe(false);
+    expect(hostZoneIsUtc(undefined, noLink)).toBe(false);
+    for (const tz of ["", "Europe/Berlin", "GMT", "UTC0", "utc"]) {
+      expect(hostZoneIsUtc(tz, linkTo("/usr/share/zoneinfo/Etc/UTC")), tz).toBe(false);
+    }
   });
 });
 

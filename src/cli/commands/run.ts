@@ -21,12 +21,12 @@ import { watchClockSkew } from "../../scheduler/clock-skew.js";
 import { Scheduler } from "../../scheduler/scheduler.js";
 import type { RunOptions } from "../command-line.js";
 import { configErrorLines } from "../config.js";
-import { loadSchedule, schedulePath } from "../crontab-source.js";
 import { ledgerRecordOf, startJobRun } from "../job-run.js";
 import { stopOnInternalError } from "../last-resort.js";
 import { createLogOutput, type LogOutput } from "../log-output.js";
 import { notifyCommandRunner } from "../notify-command.js";
 import { warningEvent } from "../preflight.js";
+import { type ScheduleSource, scheduleSource } from "../schedule-source.js";
 import type { ShellDeps } from "../shell.js";
 import {
   describeState,
@@ -57,6 +57,7 @@ export async function runCommand(
   } catch (error) {
     throw new UserError(`tdefer run: ${(error as Error).message}`, EXIT_USAGE);
   }
+  const { schedulePath, loadSchedule } = await scheduleSource(options);
   const path = schedulePath(file, options, io.cwd);
   let schedule = loadSchedule(path, options, { forRunning: true, nowMs: io.nowMs() });
   // What would only fail a fire is logged with the file's own warnings, as `check` shows it.
@@ -76,7 +77,7 @@ export async function runCommand(
   }
   if (http === undefined && options.httpTokenFile !== undefined)
     throw new UserError("tdefer run: --http-token-file needs --http (or http: in the file)", EXIT_USAGE);
-  return runSchedule(schedule, path, state, options, http, deps);
+  return runSchedule(schedule, path, loadSchedule, state, options, http, deps);
 }
 
 /** V8 shrinks its young generation only when allocation was low over its last 5 s: the second collection waits more. */
@@ -115,6 +116,7 @@ function httpSettingsOf(options: RunOptions): HttpSettings | undefined {
 async function runSchedule(
   schedule: Schedule,
   path: string,
+  loadSchedule: ScheduleSource["loadSchedule"],
   state: StateSelection,
   options: RunOptions,
   http: HttpSettings | undefined,
