@@ -4,7 +4,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "../schedule/duration.js";
 import type { CrontabFlags } from "./crontab-source.js";
-import { DEFAULT_NEXT_COUNT } from "./defaults.js";
+import { DEFAULT_GRACE_MS, DEFAULT_NEXT_COUNT } from "./defaults.js";
 import type { CliIO } from "./io.js";
 import type { LogFormat } from "./log-output.js";
 
@@ -132,7 +132,7 @@ export function addCommands(program: Command, io: CliIO, exitWith: (status: numb
     .addOption(
       new Option("--grace <duration>", "on SIGINT/SIGTERM, how long running jobs get before SIGKILL")
         .argParser(durationArgument)
-        .default(25_000, "25s"),
+        .default(DEFAULT_GRACE_MS, "25s"),
     )
     .option(
       "--for <duration>",

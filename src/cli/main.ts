@@ -10,7 +10,10 @@ import { type CliIO, processIO } from "./io.js";
 export async function main(argv: string[], io: CliIO = processIO): Promise<void> {
   let status: number;
   try {
-    status = await (printVersion(argv, io) ?? runPlainFileCommand(argv, io) ?? runWithCommander(argv, io));
+    status = await (printVersion(argv, io) ??
+      runPlainFileCommand(argv, io) ??
+      runPlainRunCommand(argv, io) ??
+      runWithCommander(argv, io));
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     io.stderr.write(error.report());
@@ -51,4 +54,21 @@ function runPlainFileCommand(argv: string[], io: CliIO): Promise<number> | undef
     return import("./commands/check.js").then(({ checkCommand }) => checkCommand(file, {}, io));
   }
   return undefined;
+}
+
+/**
+ * `tdefer run` with a file and the options a daemon is usually started with (see run-arguments.ts) runs without
+ * loading commander, which would stay in an idle daemon's memory; any other `run` command line goes through it.
+ */
+function runPlainRunCommand(argv: string[], io: CliIO): Promise<number> | undefined {
+  if (argv[2] !== "run") return undefined;
+  return import("./run-arguments.js").then(async ({ plainRunArguments }) => {
+    const parsed = plainRunArguments(argv.slice(3));
+    if (parsed === undefined) return runWithCommander(argv, io);
+    const [{ runCommand }, { processShell }] = await Promise.all([
+      import("./commands/run.js"),
+      import("./process-shell.js"),
+    ]);
+    return runCommand(parsed.file, parsed.options, processShell(io));
+  });
 }

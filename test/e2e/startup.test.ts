@@ -168,6 +168,15 @@ describe("start-up", () => {
     expect(serving).toContain("node:http");
   });
 
+  it("`run FILE` with the options a daemon is started with runs without commander; --http goes through it", async () => {
+    const dir = mkdtempSync(join(traceDir, "run-commander-"));
+    const file = join(dir, "schedules.yaml");
+    writeFileSync(file, 'jobs:\n  beat:\n    every: 1h\n    run: ["true"]\n', { mode: 0o600 });
+    const run = ["run", file, "--log-format", "json", "--state", "none", "--grace", "5s", "--for", "100ms"];
+    expect(await modulesLoadedBy(run)).not.toContain("pkg:commander");
+    expect(await modulesLoadedBy([...run, "--http", "127.0.0.1:0"])).toContain("pkg:commander");
+  });
+
   it("run in UTC with a log without colour makes no Intl.DateTimeFormat and loads neither chalk nor the crontab reader", async () => {
     const dir = mkdtempSync(join(traceDir, "run-utc-"));
     const file = join(dir, "schedules.yaml");
