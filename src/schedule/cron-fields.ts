@@ -290,13 +290,23 @@ function precheckField(name: FieldName, raw: string): void {
 
 /** One field's values: the numbers, ascending; `L` / `nL` of the day fields; `nth` is day-of-week's `#k`. */
 interface Expanded {
-  readonly numbers: number[];
-  readonly texts: string[];
+  readonly numbers: readonly number[];
+  readonly texts: readonly string[];
   readonly nth: number;
 }
 
+/** `*` (or `?`) in each field: every value of its range, as expandField gives it (day-of-week 0–7). */
+const WHOLE_FIELDS: readonly Expanded[] = FIELD_RANGES.map(([min, max]) => {
+  const numbers: number[] = [];
+  for (let v = min; v <= max; v++) numbers.push(v);
+  // Not frozen: V8 iterates frozen arrays on a slower path; the types keep them read-only.
+  return { numbers, texts: [], nth: 0 };
+});
+
 /** Expands one field (index into FIELD_NAMES); `randomValue` in [0, 1) is what `H` stands on. */
 function expandField(index: number, raw: string, randomValue: number): Expanded {
+  // Most fields of most expressions are `*`: one expansion shared by all (nothing changes an expansion).
+  if (raw === "*" || raw === "?") return WHOLE_FIELDS[index]!;
   const name = FIELD_NAMES[index]!;
   const [min, max] = FIELD_RANGES[index]!;
   let text = raw;
@@ -527,7 +537,7 @@ function checkTexts(index: number, raw: string, texts: readonly string[]): void 
       );
     }
   }
-  if (new Set(texts).size < texts.length) {
+  if (texts.length > 1 && new Set(texts).size < texts.length) {
     throw new CronSyntaxError(
       `${FIELD_NAMES[index]} "${raw}" names a value more than once`,
       "list each value once",
