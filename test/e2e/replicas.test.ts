@@ -144,6 +144,14 @@ jobs:
     return recorded.filter((f) => f.job === job && Date.parse(f.scheduledAt) === scheduledMs);
   }
 
+  /** The fires of `job` like `started`, once the run and its rerun have both written their lines. */
+  function both(job: string, started: { scheduled: string }, fires: () => Fired[]): Promise<Fired[]> {
+    return until(`two recorded runs of ${job}`, () => {
+      const like = firesLike(fires(), job, started);
+      return like.length >= 2 ? like : undefined;
+    });
+  }
+
   /** The replica that started `job` (from its log), with the started event. */
   // biome-ignore lint/suspicious/noExplicitAny: log events are checked field by field
   function starterOf(replicas: CliProcess[], job: string): { replica: CliProcess; started: any } | undefined {
@@ -241,7 +249,8 @@ jobs:
         ),
       );
       orphans.push(rerun.pid);
-      const slow = firesLike(fires(), "slow", started);
+      // The rerun's line is written by its script just after tdefer logs its start.
+      const slow = await both("slow", started, fires);
       expect(slow).toHaveLength(2);
       expect(slow[1]!.fence).toBeGreaterThan(slow[0]!.fence);
       await survivor.exited;
@@ -272,7 +281,7 @@ jobs:
       const lost = await until("lease_lost", () =>
         jsonEvents(owner.stdout).find((e) => e.event === "lease_lost" && e.job === "slow"),
       );
-      const slow = firesLike(fires(), "slow", started);
+      const slow = await both("slow", started, fires);
       expect(slow).toHaveLength(2);
       expect(lost.fence).toBe(slow[0]!.fence);
       expect(slow[1]!.fence).toBeGreaterThan(lost.fence);
