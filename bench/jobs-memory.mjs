@@ -6,9 +6,11 @@
 // back, and the CPU it used over an idle window. RSS and CPU come from a run without the probe, whose collections
 // would shrink the process as an idle daemon's never are. With --baseline DIR, the built checkout in DIR is measured
 // too (--state none, one job and JOBS jobs), for before and after in one run. Prints one JSON line.
+// With --idle ROUNDS, only the idle floor instead: bare Node, the one-job file and schedules.example.yaml (and the
+// --baseline build's runs without a ledger), side by side in each round, the median RSS of ROUNDS rounds.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchDir, parseArgs } from "./lib.mjs";
 
@@ -100,6 +102,57 @@ async function measure(subject, argv, { ready = 0, heap = false } = {}) {
 async function measureWithHeap(subject, argv, ready) {
   const plain = await measure(subject, argv, { ready });
   return { ...plain, heapMB: await measure(subject, argv, { ready, heap: true }) };
+}
+
+/** The idle floor, ROUNDS rounds of every subject side by side: the median RSS of each and its excess over bare Node. */
+async function idleFloor(rounds) {
+  const one = scheduleFile(1);
+  const example = join(benchDir, "..", "schedules.example.yaml");
+  const builds = [["", bin], ...(baselineBin ? [["before: ", baselineBin]] : [])];
+  const subjects = [["bare Node, idle", ["-e", "setInterval(() => {}, 1 << 30)"]]];
+  for (const [label, binary] of builds) {
+    subjects.push(
+      [
+        `${label}tdefer run, 1 job, --state none`,
+        [binary, "run", one, "--log-format", "json", "--state", "none"],
+      ],
+      [`${label}tdefer run schedules.example.yaml --state none`, [binary, "run", example, "--state", "none"]],
+    );
+  }
+  // One ledger per schedule file, so the runs with SQLite are this build's only.
+  subjects.push(
+    ["tdefer run, 1 job, SQLite ledger", [bin, "run", one, "--log-format", "json"]],
+    ["tdefer run schedules.example.yaml", [bin, "run", example]],
+  );
+  const samples = subjects.map(() => []);
+  const load1 = [];
+  for (let round = 0; round < rounds; round++) {
+    load1.push(Number(loadavg()[0].toFixed(2)));
+    const measured = await Promise.all(subjects.map(([subject, argv]) => measure(subject, argv)));
+    for (const [i, result] of measured.entries()) samples[i].push(result.rssMB);
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  const bareMB = median(samples[0]);
+  return {
+    bench: "jobs-memory-idle",
+    rounds,
+    load1,
+    results: subjects.map(([subject], i) => ({
+      subject,
+      rssMB: median(samples[i]),
+      overBareMB: median(samples[i]) - bareMB,
+      samplesMB: samples[i],
+    })),
+  };
+}
+
+if (args.idle !== undefined) {
+  try {
+    console.log(JSON.stringify(await idleFloor(Number(args.idle === true ? 5 : args.idle))));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
 }
 
 const results = [];
