@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CliProcess, fixture, isAlive, runCli } from "../helpers/cli.js";
 import { jsonEvents, liveInGroup, sleep, writeSchedule } from "../helpers/procs.js";
@@ -36,21 +39,34 @@ describe.concurrent("faults: jobs that misbehave as processes", () => {
     });
 
     it("a grandchild printing without pause keeps the run open at most POST_EXIT_MAX_MS (5 s), then is cut off", async () => {
+      // The grandchild is one process printing every 10 ms (a shell loop would fork a `sleep` per line, and a new
+      // process can wait over POST_EXIT_QUIET_MS for a CPU on a loaded machine: a real pause, rightly cut off).
+      // The job exits once the grandchild has printed, so its start-up is not a pause either.
+      const ready = join(mkdtempSync(join(tmpdir(), "tdefer-chatty-")), "ready");
+      const printer = [
+        "let i = 0;",
+        'const print = () => process.stdout.write("spam " + ++i + "\\n");',
+        'process.stdout.on("error", () => process.exit(0));',
+        "print();",
+        'require("fs").writeFileSync(process.argv[1], "");',
+        "setInterval(print, 10);",
+      ].join(" ");
       const file = writeSchedule(`jobs:
   chatty:
     after: 0s
     run: |
-      (i=0; while :; do i=$((i+1)); echo "spam $i" || exit; sleep 0.01; done) &
+      '${process.execPath}' -e '${printer}' '${ready}' &
+      while [ ! -e '${ready}' ]; do sleep 0.01; done
       echo exiting
 `);
-      const result = await runCli(["run", file, "--log-format", "json", "--for", "8s"]);
+      const result = await runCli(["run", file, "--log-format", "json", "--for", "15s"]);
       expect(result.code).toBe(0);
       const events = jsonEvents(result.stdout);
       const start = events.find((e) => e.event === "started");
       const finished = events.find((e) => e.event === "finished");
       expect(finished).toMatchObject({ job: "chatty", exit_code: 0 });
-      // The finish waits for the grandchild's output, but not longer than the cap.
-      const keptOpen = timeOf(finished) - timeOf(start);
+      // The finish waits for the grandchild's output after the job's exit, but not longer than the cap.
+      const keptOpen = timeOf(finished) - timeOf(start) - finished.duration_ms;
       expect(keptOpen).toBeGreaterThanOrEqual(4500);
       expect(keptOpen).toBeLessThan(7500);
       // Every line read before the cut is logged, in order, and none after the finish.
@@ -59,7 +75,7 @@ describe.concurrent("faults: jobs that misbehave as processes", () => {
       expect(spam.map((e) => e.line)).toEqual(spam.map((_, i) => `spam ${i + 1}`));
       const afterFinish = events.slice(events.indexOf(finished)).filter((e) => e.event === "output");
       expect(afterFinish).toEqual([]);
-    }, 15_000);
+    }, 25_000);
   });
 
   describe("a job that closes its stdout early and keeps running", () => {
