@@ -146,7 +146,7 @@ describe.concurrent("faults: jobs that misbehave as processes", () => {
       expect(plain.stdout).toMatch(/victim\[\w+\] finished: killed by SIGUSR1 in /);
       const trigger = await runCli(["trigger", "victim", writeSchedule(yaml), "--log-format", "plain"]);
       expect(trigger.code).toBe(128 + 10); // SIGUSR1 is 10 on Linux
-    });
+    }, 40_000); // three processes one after the other: 13.9 s under load, near the 20 s default
   });
 
   describe("a fork bomb inside a job", () => {
