@@ -98,7 +98,7 @@ jobs:
         expect(startedOf(result.stdout, "minutely").map((e) => e.scheduled)).toEqual([jump]);
         const lines = jsonEvents(result.stdout).filter((e) => e.event === "output");
         expect(lines.map((e) => e.line).sort()).toEqual(["fixed", "minutely"]);
-      });
+      }, 40_000); // START_LEAD_MS of waiting for the jump, then seconds to stop on a loaded machine
     }
 
     it("fall back in America/New_York: the repeated 01:30 runs a wildcard job, not a fixed-time one", async () => {
@@ -131,7 +131,7 @@ jobs:
       expect(events.find((e) => e.event === "scheduled" && e.job === "fixed").next).toBe(
         "2026-11-02T06:30:00.000Z",
       );
-    });
+    }, 40_000);
   });
 
   describe.skipIf(!LIBFAKETIME)(
